@@ -1,0 +1,133 @@
+// The one file that includes a GPU runtime header. Kernels and launchers are written against the HIP API; under
+// nvcc (or a host compiler building against CUDA) this maps the hip* names used in src-hip/ onto CUDA. Build for
+// AMD by defining __HIP_PLATFORM_AMD__ (hipcc does) or NOVA_PLATFORM_HIP.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#if defined(__HIP_PLATFORM_AMD__) || defined(__HIP_PLATFORM_HCC__) || defined(NOVA_PLATFORM_HIP)
+#define NOVA_PLATFORM_AMD 1
+#include <hip/hip_fp16.h>
+#include <hip/hip_runtime.h>
+#else  // !(__HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP)
+#define NOVA_PLATFORM_NVIDIA 1
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+// Runtime API: only the names src-hip/ uses.
+using hipError_t = cudaError_t;
+using hipStream_t = cudaStream_t;
+using hipEvent_t = cudaEvent_t;
+using hipDeviceProp_t = cudaDeviceProp;
+#define hipSuccess cudaSuccess
+#define hipErrorInvalidValue cudaErrorInvalidValue
+#define hipErrorNotSupported cudaErrorNotSupported
+#define hipErrorOutOfMemory cudaErrorMemoryAllocation
+#define hipGetErrorString cudaGetErrorString
+#define hipGetErrorName cudaGetErrorName
+#define hipGetLastError cudaGetLastError
+#define hipPeekAtLastError cudaPeekAtLastError
+#define hipMalloc cudaMalloc
+#define hipFree cudaFree
+#define hipMemcpy cudaMemcpy
+#define hipMemcpyAsync cudaMemcpyAsync
+#define hipMemset cudaMemset
+#define hipMemsetAsync cudaMemsetAsync
+#define hipMemcpyHostToDevice cudaMemcpyHostToDevice
+#define hipMemcpyDeviceToHost cudaMemcpyDeviceToHost
+#define hipMemcpyDeviceToDevice cudaMemcpyDeviceToDevice
+#define hipDeviceSynchronize cudaDeviceSynchronize
+#define hipStreamCreate cudaStreamCreate
+#define hipStreamDestroy cudaStreamDestroy
+#define hipStreamSynchronize cudaStreamSynchronize
+#define hipEventCreate cudaEventCreate
+#define hipEventDestroy cudaEventDestroy
+#define hipEventRecord cudaEventRecord
+#define hipEventSynchronize cudaEventSynchronize
+#define hipEventElapsedTime cudaEventElapsedTime
+#define hipGetDevice cudaGetDevice
+#define hipSetDevice cudaSetDevice
+#define hipGetDeviceCount cudaGetDeviceCount
+#define hipGetDeviceProperties cudaGetDeviceProperties
+#define hipDeviceGetAttribute cudaDeviceGetAttribute
+#define hipDeviceAttributeMultiprocessorCount cudaDevAttrMultiProcessorCount
+#define hipDeviceAttributeMaxSharedMemoryPerBlock cudaDevAttrMaxSharedMemoryPerBlockOptin
+#define hipFuncSetAttribute cudaFuncSetAttribute
+#define hipFuncAttributeMaxDynamicSharedMemorySize cudaFuncAttributeMaxDynamicSharedMemorySize
+#define hipRuntimeGetVersion cudaRuntimeGetVersion
+#define hipDriverGetVersion cudaDriverGetVersion
+#define hipMemGetInfo cudaMemGetInfo
+
+#if defined(__CUDACC__)
+// HIP's warp shuffles take no mask; CUDA's need one. Every caller in src-hip/ shuffles with the full warp.
+#define __shfl_xor(value, lane_mask) __shfl_xor_sync(0xffffffffu, (value), (lane_mask))
+#define __shfl(value, src_lane) __shfl_sync(0xffffffffu, (value), (src_lane))
+#define __shfl_down(value, delta) __shfl_down_sync(0xffffffffu, (value), (delta))
+#endif  // __CUDACC__
+#endif  // __HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP
+
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
+#define NOVA_DEVICE_COMPILER 1
+#define NOVA_HD __host__ __device__
+#else  // !(__CUDACC__ || __HIPCC__ || __HIP__)
+#define NOVA_HD
+#endif  // __CUDACC__ || __HIPCC__ || __HIP__
+
+// Architecture families, decided per device-compilation pass. At most one of these is 1.
+#if defined(__gfx940__) || defined(__gfx941__) || defined(__gfx942__)
+#define NOVA_ARCH_CDNA3 1  // MI300: MFMA, wave64
+#elif defined(__gfx90a__)
+#define NOVA_ARCH_CDNA2 1  // MI200: MFMA, wave64
+#elif defined(__gfx908__)
+#define NOVA_ARCH_CDNA1 1  // MI100: MFMA, wave64
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#define NOVA_ARCH_NV_AMPERE_PLUS 1  // sm_80+: mma.sync m16n8k16
+#endif  // __gfx94x__ / __gfx90a__ / __gfx908__ / __CUDA_ARCH__ >= 800
+
+#if defined(NOVA_ARCH_CDNA1) || defined(NOVA_ARCH_CDNA2) || defined(NOVA_ARCH_CDNA3)
+#define NOVA_ARCH_CDNA 1
+#endif  // NOVA_ARCH_CDNA1 || NOVA_ARCH_CDNA2 || NOVA_ARCH_CDNA3
+
+namespace nova {
+
+// Threads per warp (wavefront) for the code being compiled: 64 on CDNA (GFX9), 32 on NVIDIA. On the host pass
+// this is the NVIDIA value; host code that needs the device's width asks the runtime.
+#if defined(__AMDGCN_WAVEFRONT_SIZE)
+inline constexpr int kWarpSize = __AMDGCN_WAVEFRONT_SIZE;
+#elif defined(NOVA_PLATFORM_AMD)
+inline constexpr int kWarpSize = 64;
+#else  // !(__AMDGCN_WAVEFRONT_SIZE || NOVA_PLATFORM_AMD)
+inline constexpr int kWarpSize = 32;
+#endif  // __AMDGCN_WAVEFRONT_SIZE / NOVA_PLATFORM_AMD
+
+// A runtime failure as an exception: the statement, where, and the runtime's own message. Never aborts.
+class GpuError : public std::runtime_error {
+ public:
+  GpuError(hipError_t code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  hipError_t code() const noexcept { return code_; }
+
+ private:
+  hipError_t code_;
+};
+
+inline std::string gpu_error_message(hipError_t code, const char* statement, const char* file, int line) {
+  return std::string(hipGetErrorString(code)) + " (" + statement + " at " + file + ":" + std::to_string(line) + ")";
+}
+
+}  // namespace nova
+
+// Throws nova::GpuError when the statement does not return hipSuccess.
+#define NOVA_HIP_CHECK(statement)                                                                      \
+  do {                                                                                                 \
+    const hipError_t nova_status_ = (statement);                                                       \
+    if (nova_status_ != hipSuccess)                                                                    \
+      throw ::nova::GpuError(nova_status_, ::nova::gpu_error_message(nova_status_, #statement, __FILE__, __LINE__)); \
+  } while (0)
+
+// Returns the error code from the enclosing function (which returns hipError_t) when the statement fails.
+#define NOVA_HIP_RETURN_IF_ERROR(statement)              \
+  do {                                                   \
+    const hipError_t nova_status_ = (statement);         \
+    if (nova_status_ != hipSuccess) return nova_status_; \
+  } while (0)

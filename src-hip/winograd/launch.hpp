@@ -1,0 +1,33 @@
+// Host entry points of the fused Winograd F(m,3) convolution: plain C++, no kernel code. Every function only
+// enqueues work on `stream` and returns the runtime's status; none synchronizes, throws or aborts.
+//
+// Use: check wino_can_implement, allocate wino_filter_bytes for the transformed filter U, run
+// wino_transform_filter once per weight, then wino_conv2d_fp16_nhwc for every input.
+#pragma once
+
+#include <cstddef>
+
+#include "../direct/launch.hpp"
+
+namespace nova {
+
+// nullptr when the fused F(m,3) kernel can run the shape, else why not (m not built, not 3×3, stride or
+// dilation ≠ 1, asymmetric or unsupported padding, …). m ∈ {2, 4, 6, 8}; which are built is listed in the reason.
+const char* wino_can_implement(const ConvShape& shape, int m);
+
+// Bytes of the transformed filter U for (k, c, m): α²·K·C fp16 values (rounded up to the kernel's channel
+// blocking), twice that when compensated (fp16 hi + fp16 lo). The layout inside is private to the kernel.
+size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated);
+
+// U = G g Gᵀ for every (k, c), computed in fp32 and stored fp16 (hi/lo when compensated), from the raw KRSC fp16
+// filter. u_out must hold wino_filter_bytes(shape, m, compensated) bytes; it depends only on k, c and m.
+hipError_t wino_transform_filter(const void* filter_krsc_fp16, void* u_out, const ConvShape& shape, int m,
+                                 bool compensated, hipStream_t stream);
+
+// Fused forward: y = act(bias + Aᵀ[Σ_c U ⊙ BᵀdB]A) in one launch per batch chunk. x, y NHWC fp16; u from
+// wino_transform_filter with the same (shape.k, shape.c, m, compensated); bias K fp16 or null.
+// Returns hipErrorInvalidValue if wino_can_implement fails.
+hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_fp16_or_null, void* y,
+                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream);
+
+}  // namespace nova
