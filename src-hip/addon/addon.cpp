@@ -1,0 +1,46 @@
+// nova_gpu.node: module init. The typed surface of these exports is src-ts/binding/gpu-native.ts.
+#include <napi.h>
+
+#include "addon_data.hpp"
+#include "device_buffer.hpp"
+#include "device_worker.hpp"
+
+#if defined(NOVA_HAS_VENDOR_EXPORTS)
+#include "../vendor/vendor_exports.hpp"
+#endif  // NOVA_HAS_VENDOR_EXPORTS
+
+namespace nova {
+Napi::Value device_info(const Napi::CallbackInfo& info);
+Napi::Value memory_info(const Napi::CallbackInfo& info);
+Napi::Value platform_name(Napi::Env env);
+}  // namespace nova
+
+namespace {
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+    auto* data = new nova::AddonData();
+    Napi::Function buffer_class = nova::DeviceBuffer::define_class(env);
+    data->device_buffer_class = Napi::Persistent(buffer_class);
+    env.SetInstanceData(data);
+
+    exports.Set("platform", nova::platform_name(env));
+    exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+    exports.Set("DeviceBuffer", buffer_class);
+    exports.Set("deviceInfo", Napi::Function::New<nova::device_info>(env, "deviceInfo"));
+    exports.Set("memoryInfo", Napi::Function::New<nova::memory_info>(env, "memoryInfo"));
+    exports.Set("upload", Napi::Function::New<nova::upload>(env, "upload"));
+    exports.Set("download", Napi::Function::New<nova::download>(env, "download"));
+    exports.Set("synchronize", Napi::Function::New<nova::synchronize>(env, "synchronize"));
+    exports.Set("canImplement", Napi::Function::New<nova::can_implement>(env, "canImplement"));
+    exports.Set("preparedFilterBytes", Napi::Function::New<nova::prepared_filter_bytes>(env, "preparedFilterBytes"));
+    exports.Set("prepareFilter", Napi::Function::New<nova::prepare_filter>(env, "prepareFilter"));
+    exports.Set("conv2d", Napi::Function::New<nova::conv2d>(env, "conv2d"));
+#if defined(NOVA_HAS_VENDOR_EXPORTS)
+    nova::register_vendor_exports(env, exports);
+#endif  // NOVA_HAS_VENDOR_EXPORTS
+    return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(nova_gpu, init)

@@ -1,0 +1,256 @@
+// conv2d(args) and prepareFilter(args): the baton is read from one plain object on the JS thread (field names as
+// in GpuConvArgs, src-ts/binding/gpu-native.ts); the worker runs the launches of src-hip/{winograd,direct}/launch.hpp
+// on the device's stream, with layout conversions around NHWC-only kernels, and synchronizes the stream.
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "../winograd/launch.hpp"
+#include "device_context.hpp"
+#include "device_worker.hpp"
+#include "napi_errors.hpp"
+
+namespace nova {
+
+namespace {
+
+constexpr size_t kHalfBytes = 2;
+
+int get_int(Napi::Env env, const Napi::Object& args, const char* name, int min, int max) {
+    Napi::Value value = args.Get(name);
+    NOVA_TYPEERROR_IF(!value.IsNumber(), "Expected integer between ", min, " and ", max, " for ", name,
+                      " but received a value of another type");
+    const double number = value.As<Napi::Number>().DoubleValue();
+    NOVA_RANGEERROR_IF(!(number >= min && number <= max) || number != std::floor(number), "Expected integer between ",
+                       min, " and ", max, " for ", name, " but received ", number);
+    return static_cast<int>(number);
+}
+
+bool get_bool(Napi::Env env, const Napi::Object& args, const char* name, bool optional = false) {
+    Napi::Value value = args.Get(name);
+    if (optional && value.IsUndefined()) return false;
+    NOVA_TYPEERROR_IF(!value.IsBoolean(), "Expected a boolean for ", name);
+    return value.As<Napi::Boolean>().Value();
+}
+
+// One of two spellings; returns true for `second`.
+bool get_choice(Napi::Env env, const Napi::Object& args, const char* name, const char* first, const char* second) {
+    Napi::Value value = args.Get(name);
+    NOVA_TYPEERROR_IF(!value.IsString(), "Expected one of '", first, "', '", second, "' for ", name);
+    const std::string text = value.As<Napi::String>().Utf8Value();
+    NOVA_RANGEERROR_IF(text != first && text != second, "Expected one of '", first, "', '", second, "' for ", name,
+                       " but received '", text, "'");
+    return text == second;
+}
+
+// What one convolution needs, copied off the JS objects (all plain values).
+struct ConvBaton {
+    ConvShape shape{};
+    bool nchw = false;        // activations NCHW: converted to NHWC and back around the kernel
+    bool filter_kcrs = false; // raw filter in KCRS: converted to KRSC first
+    bool winograd = false;
+    int m = 0;                // Winograd output tile (2, 4, 6, 8)
+    bool compensated = false;
+    bool filter_prepared = false;  // winograd: `filter` already holds U from prepareFilter
+    bool relu = false;
+};
+
+size_t product(std::initializer_list<int> sizes) {
+    size_t total = 1;
+    for (int size : sizes) total *= static_cast<size_t>(size);
+    return total;
+}
+
+ConvBaton read_baton(Napi::Env env, const Napi::Object& args) {
+    constexpr int kMaxDim = 1 << 30;
+    constexpr int kMaxWindow = 65535;
+    ConvBaton baton;
+    ConvShape& shape = baton.shape;
+    shape.n = get_int(env, args, "n", 1, kMaxDim);
+    shape.c = get_int(env, args, "c", 1, kMaxDim);
+    shape.h = get_int(env, args, "h", 1, kMaxDim);
+    shape.w = get_int(env, args, "w", 1, kMaxDim);
+    shape.k = get_int(env, args, "k", 1, kMaxDim);
+    shape.r = get_int(env, args, "r", 1, kMaxWindow);
+    shape.s = get_int(env, args, "s", 1, kMaxWindow);
+    shape.pad_h = get_int(env, args, "padH", 0, kMaxWindow);
+    shape.pad_w = get_int(env, args, "padW", 0, kMaxWindow);
+    shape.stride_h = get_int(env, args, "strideH", 1, kMaxWindow);
+    shape.stride_w = get_int(env, args, "strideW", 1, kMaxWindow);
+    shape.dil_h = get_int(env, args, "dilationH", 1, kMaxWindow);
+    shape.dil_w = get_int(env, args, "dilationW", 1, kMaxWindow);
+    const int64_t span_h = static_cast<int64_t>(shape.h) + 2LL * shape.pad_h - int64_t{shape.dil_h} * (shape.r - 1) - 1;
+    const int64_t span_w = static_cast<int64_t>(shape.w) + 2LL * shape.pad_w - int64_t{shape.dil_w} * (shape.s - 1) - 1;
+    NOVA_RANGEERROR_IF(span_h < 0 || span_w < 0, "Expected a filter window that fits the padded input (",
+                       shape.h, "x", shape.w, " padded by ", shape.pad_h, ",", shape.pad_w, ") but the dilated window is ",
+                       int64_t{shape.dil_h} * (shape.r - 1) + 1, "x", int64_t{shape.dil_w} * (shape.s - 1) + 1);
+    shape.out_h = static_cast<int>(span_h / shape.stride_h + 1);
+    shape.out_w = static_cast<int>(span_w / shape.stride_w + 1);
+    constexpr size_t kMaxElements = (size_t{1} << 31) - 1;  // kernels index with 32-bit signed integers
+    NOVA_RANGEERROR_IF(product({shape.n, shape.c, shape.h, shape.w}) > kMaxElements ||
+                           product({shape.n, shape.k, shape.out_h, shape.out_w}) > kMaxElements ||
+                           product({shape.k, shape.c, shape.r, shape.s}) > kMaxElements,
+                       "Expected tensors of at most ", kMaxElements, " elements");
+    baton.nchw = get_choice(env, args, "layout", "nhwc", "nchw");
+    baton.filter_kcrs = get_choice(env, args, "filterLayout", "krsc", "kcrs");
+    baton.winograd = get_choice(env, args, "algorithm", "direct", "winograd");
+    baton.relu = get_bool(env, args, "relu");
+    if (baton.winograd) {
+        baton.m = get_int(env, args, "m", 2, 8);
+        baton.compensated = get_bool(env, args, "compensated", true);
+        baton.filter_prepared = get_bool(env, args, "filterPrepared", true);
+    }
+    return baton;
+}
+
+// nullptr when the chosen kernel can run the problem, else its reason.
+const char* unsupported_reason(const ConvBaton& baton) {
+    return baton.winograd ? wino_can_implement(baton.shape, baton.m) : direct_can_implement(baton.shape);
+}
+
+std::string algorithm_name(const ConvBaton& baton) {
+    return baton.winograd ? make_string("winograd F(", baton.m, ",3)") : std::string("direct");
+}
+
+// read_baton, then E_UNSUPPORTED when the kernel cannot run the problem (the TS backend asks canImplement first).
+ConvBaton read_runnable_baton(Napi::Env env, const Napi::Object& args) {
+    ConvBaton baton = read_baton(env, args);
+    const char* reason = unsupported_reason(baton);
+    if (reason != nullptr) {
+        throw make_js_error(env, "E_UNSUPPORTED", make_string(algorithm_name(baton), " cannot run this problem: ", reason));
+    }
+    return baton;
+}
+
+size_t input_bytes(const ConvShape& s) { return product({s.n, s.c, s.h, s.w}) * kHalfBytes; }
+size_t output_bytes(const ConvShape& s) { return product({s.n, s.k, s.out_h, s.out_w}) * kHalfBytes; }
+size_t filter_bytes(const ConvShape& s) { return product({s.k, s.c, s.r, s.s}) * kHalfBytes; }
+
+// The KRSC filter: `filter` itself, or a converted copy in `scratch`.
+const void* filter_krsc(const ConvBaton& baton, const void* filter, ScratchBuffer& scratch, hipStream_t stream) {
+    if (!baton.filter_kcrs) return filter;
+    const ConvShape& s = baton.shape;
+    void* converted = scratch.allocate(filter_bytes(s));
+    NOVA_HIP_CHECK(nchw_to_nhwc_fp16(filter, converted, s.k, s.c, s.r, s.s, stream));
+    return converted;
+}
+
+class Conv2dWorker final : public DeviceWorker {
+public:
+    // conv2d({input, filter, bias, output, n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW,
+    //         layout, filterLayout, algorithm, relu, and for winograd m, compensated?, filterPrepared?})
+    Conv2dWorker(Napi::Env env, const Napi::Object& args) : DeviceWorker(env, "conv2d"), baton_(read_runnable_baton(env, args)) {
+        const ConvShape& s = baton_.shape;
+        const bool prepared = baton_.winograd && baton_.filter_prepared;
+        const size_t filter_min = prepared ? wino_filter_bytes(s, baton_.m, baton_.compensated) : filter_bytes(s);
+        input_ = pin_buffer(args.Get("input"), "input", input_bytes(s));
+        filter_ = pin_buffer(args.Get("filter"), "filter", filter_min);
+        Napi::Value bias = args.Get("bias");
+        if (!bias.IsNull() && !bias.IsUndefined()) bias_ = pin_buffer(bias, "bias", static_cast<size_t>(s.k) * kHalfBytes);
+        output_ = pin_buffer(args.Get("output"), "output", output_bytes(s));
+    }
+
+private:
+    void run() override {
+        hipStream_t stream = device_stream(device());
+        const ConvShape& s = baton_.shape;
+        ScratchBuffer input_nhwc_scratch, output_nhwc_scratch, filter_scratch, u_scratch;
+
+        const void* x = input_;
+        void* y = output_;
+        if (baton_.nchw) {
+            void* converted = input_nhwc_scratch.allocate(input_bytes(s));
+            NOVA_HIP_CHECK(nchw_to_nhwc_fp16(input_, converted, s.n, s.c, s.h, s.w, stream));
+            x = converted;
+            y = output_nhwc_scratch.allocate(output_bytes(s));
+        }
+        if (baton_.winograd) {
+            const void* u = filter_;
+            if (!baton_.filter_prepared) {
+                void* transformed = u_scratch.allocate(wino_filter_bytes(s, baton_.m, baton_.compensated));
+                NOVA_HIP_CHECK(wino_transform_filter(filter_krsc(baton_, filter_, filter_scratch, stream), transformed, s,
+                                                     baton_.m, baton_.compensated, stream));
+                u = transformed;
+            }
+            NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, u, bias_, y, s, baton_.m, baton_.relu, baton_.compensated, stream));
+        } else {
+            NOVA_HIP_CHECK(direct_conv2d_fp16_nhwc(x, filter_krsc(baton_, filter_, filter_scratch, stream), bias_, y, s,
+                                                   baton_.relu, stream));
+        }
+        if (baton_.nchw) NOVA_HIP_CHECK(nhwc_to_nchw_fp16(y, output_, s.n, s.k, s.out_h, s.out_w, stream));
+        NOVA_HIP_CHECK(hipStreamSynchronize(stream));
+    }
+
+    ConvBaton baton_;
+    const void* input_ = nullptr;
+    const void* filter_ = nullptr;
+    const void* bias_ = nullptr;
+    void* output_ = nullptr;
+};
+
+class PrepareFilterWorker final : public DeviceWorker {
+public:
+    // prepareFilter({filter, output, <the conv2d problem fields>}): winograd → U (wino_filter_bytes);
+    // direct → the filter as KRSC (k·c·r·s fp16).
+    PrepareFilterWorker(Napi::Env env, const Napi::Object& args)
+        : DeviceWorker(env, "prepareFilter"), baton_(read_runnable_baton(env, args)) {
+        const ConvShape& s = baton_.shape;
+        const size_t out_min = baton_.winograd ? wino_filter_bytes(s, baton_.m, baton_.compensated) : filter_bytes(s);
+        filter_ = pin_buffer(args.Get("filter"), "filter", filter_bytes(s));
+        output_ = pin_buffer(args.Get("output"), "output", out_min);
+    }
+
+private:
+    void run() override {
+        hipStream_t stream = device_stream(device());
+        const ConvShape& s = baton_.shape;
+        if (baton_.winograd) {
+            ScratchBuffer filter_scratch;
+            NOVA_HIP_CHECK(wino_transform_filter(filter_krsc(baton_, filter_, filter_scratch, stream), output_, s,
+                                                 baton_.m, baton_.compensated, stream));
+            NOVA_HIP_CHECK(hipStreamSynchronize(stream));  // before filter_scratch is freed
+            return;
+        }
+        if (baton_.filter_kcrs) {
+            NOVA_HIP_CHECK(nchw_to_nhwc_fp16(filter_, output_, s.k, s.c, s.r, s.s, stream));
+        } else {
+            NOVA_HIP_CHECK(hipMemcpyAsync(output_, filter_, filter_bytes(s), hipMemcpyDeviceToDevice, stream));
+        }
+        NOVA_HIP_CHECK(hipStreamSynchronize(stream));
+    }
+
+    ConvBaton baton_;
+    const void* filter_ = nullptr;
+    void* output_ = nullptr;
+};
+
+Napi::Object args_object(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    NOVA_TYPEERROR_IF(!info[0].IsObject() || info[0].IsArray(), "Expected an object of arguments for args");
+    return info[0].As<Napi::Object>();
+}
+
+}  // namespace
+
+// canImplement(args) → null, or the reason the chosen kernel cannot run the problem.
+Napi::Value can_implement(const Napi::CallbackInfo& info) {
+    const char* reason = unsupported_reason(read_baton(info.Env(), args_object(info)));
+    return reason == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), reason);
+}
+
+// preparedFilterBytes(args) → bytes prepareFilter writes: U for winograd, the KRSC filter for direct.
+Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info) {
+    const ConvBaton baton = read_baton(info.Env(), args_object(info));
+    const size_t bytes = baton.winograd ? wino_filter_bytes(baton.shape, baton.m, baton.compensated) : filter_bytes(baton.shape);
+    return Napi::Number::New(info.Env(), static_cast<double>(bytes));
+}
+
+Napi::Value conv2d(const Napi::CallbackInfo& info) {
+    return start_worker<Conv2dWorker>(info.Env(), args_object(info));
+}
+
+Napi::Value prepare_filter(const Napi::CallbackInfo& info) {
+    return start_worker<PrepareFilterWorker>(info.Env(), args_object(info));
+}
+
+}  // namespace nova

@@ -1,0 +1,117 @@
+#include "device_buffer.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "addon_data.hpp"
+#include "napi_errors.hpp"
+
+namespace nova {
+
+Napi::Function DeviceBuffer::define_class(Napi::Env env) {
+    return DefineClass(env, "DeviceBuffer",
+                       {
+                           InstanceMethod<&DeviceBuffer::dispose>("dispose"),
+                           InstanceAccessor<&DeviceBuffer::get_bytes>("bytes"),
+                           InstanceAccessor<&DeviceBuffer::get_device>("device"),
+                           InstanceAccessor<&DeviceBuffer::get_disposed>("disposed"),
+                       });
+}
+
+DeviceBuffer* DeviceBuffer::unwrap(Napi::Env env, Napi::Value value, const char* name) {
+    const bool is_buffer =
+        value.IsObject() && value.As<Napi::Object>().InstanceOf(addon_data(env).device_buffer_class.Value());
+    NOVA_TYPEERROR_IF(!is_buffer, "Expected a DeviceBuffer for ", name, " but received a value of type ",
+                      value.IsObject() ? "object" : value.Type() == napi_number ? "number" : "other");
+    return DeviceBuffer::Unwrap(value.As<Napi::Object>());
+}
+
+// new DeviceBuffer(bytes, device = 0)
+DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
+    Napi::Env env = info.Env();
+    NOVA_TYPEERROR_IF(!info[0].IsNumber(), "Expected a number of bytes for bytes but received a value of another type");
+    const double bytes = info[0].As<Napi::Number>().DoubleValue();
+    NOVA_RANGEERROR_IF(!(bytes >= 0) || bytes != std::floor(bytes) || bytes > 9007199254740991.0,
+                       "Expected an integer number of bytes >= 0 for bytes but received ", bytes);
+    int device = 0;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+        NOVA_TYPEERROR_IF(!info[1].IsNumber(), "Expected an integer device ordinal for device");
+        const double ordinal = info[1].As<Napi::Number>().DoubleValue();
+        NOVA_RANGEERROR_IF(!(ordinal >= 0) || ordinal != std::floor(ordinal) || ordinal > 1024,
+                           "Expected a device ordinal between 0 and 1024 for device but received ", ordinal);
+        device = static_cast<int>(ordinal);
+    }
+    device_ = device;
+    bytes_ = static_cast<size_t>(bytes);
+    if (bytes_ == 0) return;
+    try {
+        NOVA_HIP_CHECK(hipSetDevice(device_));
+        NOVA_HIP_CHECK(hipMalloc(&data_, bytes_));
+    } catch (const GpuError& error) {
+        data_ = nullptr;
+        (void)hipGetLastError();  // allocation failures are not sticky; clear them so later calls start clean
+        throw make_js_error(env, error_code_of(error.code()),
+                            make_string("cannot allocate ", bytes_, " bytes on device ", device_, ": ", error.what()));
+    }
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes_));
+    accounted_ = true;
+}
+
+DeviceBuffer::~DeviceBuffer() { release(); }
+
+void DeviceBuffer::release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (data_ != nullptr) {
+        // A failure here (e.g. the runtime already torn down at exit) leaves nothing to recover.
+        (void)hipSetDevice(device_);
+        (void)hipFree(data_);
+        (void)hipGetLastError();
+        data_ = nullptr;
+    }
+    if (accounted_) {
+        Napi::MemoryManagement::AdjustExternalMemory(Env(), -static_cast<int64_t>(bytes_));
+        accounted_ = false;
+    }
+}
+
+void DeviceBuffer::begin_use(Napi::Env env) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (disposed_) throw make_js_error(env, "E_DISPOSED", "DeviceBuffer has been disposed");
+    ++in_flight_;
+}
+
+void DeviceBuffer::end_use() {
+    bool free_now = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --in_flight_;
+        free_now = disposed_ && in_flight_ == 0;
+    }
+    if (free_now) release();
+}
+
+Napi::Value DeviceBuffer::dispose(const Napi::CallbackInfo& info) {
+    bool free_now = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!disposed_) {
+            disposed_ = true;
+            free_now = in_flight_ == 0;
+        }
+    }
+    if (free_now) release();
+    return info.Env().Undefined();
+}
+
+Napi::Value DeviceBuffer::get_bytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(bytes_));
+}
+
+Napi::Value DeviceBuffer::get_device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), device_); }
+
+Napi::Value DeviceBuffer::get_disposed(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return Napi::Boolean::New(info.Env(), disposed_);
+}
+
+}  // namespace nova

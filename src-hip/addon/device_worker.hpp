@@ -1,0 +1,81 @@
+// Base of every call that touches the device: an AsyncWorker holding a promise (node-llama-cpp's pattern) and the
+// baton of its arguments (sharp's). The constructor phase runs on the JS thread: it checks the arguments, pins the
+// DeviceBuffers and host views the call uses, and copies everything the worker needs into plain members. run()
+// executes on a libuv thread and touches only those members and the runtime; it enqueues on the device's stream
+// and synchronizes that stream before returning, so the promise settles when the device work is complete.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "device_buffer.hpp"
+
+namespace nova {
+
+class DeviceWorker : public Napi::AsyncWorker {
+public:
+    DeviceWorker(Napi::Env env, const char* call_name);
+    ~DeviceWorker() override;
+
+    Napi::Promise promise() { return deferred_.Promise(); }
+
+    // JS thread. The device pointer of the DeviceBuffer in `value`, checked to hold at least `min_bytes`; the
+    // buffer stays alive and undisposed until the call settles. All buffers of one call share one device.
+    void* pin_buffer(Napi::Value value, const char* name, size_t min_bytes);
+    // JS thread. The bytes of a TypedArray / DataView / ArrayBuffer, kept alive until the call settles.
+    std::pair<void*, size_t> pin_host_view(Napi::Value value, const char* name);
+
+protected:
+    virtual void run() = 0;  // worker thread; throws nova::GpuError (NOVA_HIP_CHECK) on failure
+    int device() const { return device_; }
+
+private:
+    void Execute() final;
+    void OnOK() final;
+    void OnError(const Napi::Error& error) final;
+    void unpin_all();
+
+    std::string call_name_;
+    std::string error_code_ = "E_DEVICE";
+    Napi::Promise::Deferred deferred_;
+    std::vector<std::pair<Napi::ObjectReference, DeviceBuffer*>> pinned_buffers_;
+    std::vector<Napi::ObjectReference> pinned_views_;
+    int device_ = -1;
+};
+
+// Allocation owned by one worker for its intermediate tensors (layout conversions, on-the-fly filter transforms).
+class ScratchBuffer {
+public:
+    ScratchBuffer() = default;
+    ScratchBuffer(const ScratchBuffer&) = delete;
+    ScratchBuffer& operator=(const ScratchBuffer&) = delete;
+    ~ScratchBuffer();
+    void* allocate(size_t bytes);  // throws nova::GpuError
+
+private:
+    void* data_ = nullptr;
+};
+
+// Constructs a worker (argument checks run in its constructor; if one throws, the half-built worker is deleted,
+// which unpins what it pinned), queues it and returns its promise.
+template <typename Worker, typename... Args>
+Napi::Value start_worker(Args&&... args) {
+    Worker* worker = new Worker(std::forward<Args>(args)...);
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+}
+
+// The exported functions (registered by addon.cpp).
+Napi::Value upload(const Napi::CallbackInfo& info);
+Napi::Value download(const Napi::CallbackInfo& info);
+Napi::Value synchronize(const Napi::CallbackInfo& info);
+Napi::Value conv2d(const Napi::CallbackInfo& info);
+Napi::Value prepare_filter(const Napi::CallbackInfo& info);
+Napi::Value can_implement(const Napi::CallbackInfo& info);
+Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info);
+
+}  // namespace nova
