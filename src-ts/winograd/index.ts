@@ -6,3 +6,4 @@ export * from './cook-toom.js';
 export * from './verify.js';
 export * from './constants.js';
 export { renderHeader, writeHeader, defaultHeaderPath, HEADER_RELATIVE_PATH, cLiteral } from './emit-header.js';
+export * from './metrics.js';
