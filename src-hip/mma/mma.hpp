@@ -1,0 +1,153 @@
+// The one per-vendor file: a warp-level 16×16×16 matrix product D += A·B with fp16 operands and fp32
+// accumulation, its fragment types, and the helpers that move fragments to and from shared memory, so that
+// callers never see which lane holds which element.
+//
+// Operand storage seen by callers (both operands contiguous along the reduction dimension k):
+//   A: 16 rows (m) × 16 k,  element (m, k) at a[m * lda + k]
+//   B: 16 cols (n) × 16 k,  element (k, n) at b[n * ldb + k]
+//   D: 16 × 16 fp32,        element (m, n) stored at d[m * row_stride + n * col_stride]
+// Preconditions: lda and ldb even and a, b 4-byte aligned (pairs of halves are read as one word).
+//
+// Implementations, chosen per device-compilation pass:
+//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32.
+//   AMD CDNA (NOVA_ARCH_CDNA, wave64):        __builtin_amdgcn_mfma_f32_16x16x16f16.
+//   Anything else:                             a scalar version built on warp shuffles (any warp width that
+//                                              divides 256 into 16-row groups: 32 or 64).
+#pragma once
+
+#include "../compat/hip_compat.hpp"
+
+namespace nova::mma {
+
+#if defined(NOVA_ARCH_NV_AMPERE_PLUS) && !defined(NOVA_MMA_FORCE_SCALAR)
+#define NOVA_MMA_PTX 1
+#elif defined(NOVA_ARCH_CDNA) && !defined(NOVA_MMA_FORCE_SCALAR)
+#define NOVA_MMA_MFMA 1
+#else  // !(NOVA_ARCH_NV_AMPERE_PLUS || NOVA_ARCH_CDNA) || NOVA_MMA_FORCE_SCALAR
+#define NOVA_MMA_SCALAR 1
+#endif  // NOVA_ARCH_NV_AMPERE_PLUS / NOVA_ARCH_CDNA
+
+#if defined(NOVA_MMA_PTX)
+// m16n8k16 layout (PTX ISA, "Matrix Fragments for mma.m16n8k16"): group g = lane / 4, thread t = lane % 4.
+// A: a[0] = (g, 2t..2t+1), a[1] = (g+8, 2t..), a[2] = (g, 2t+8..), a[3] = (g+8, 2t+8..).
+// B (per n8 half h): b[h][0] = (k 2t..2t+1, n g), b[h][1] = (k 2t+8.., n g).
+// D (per n8 half h): d[h][0..1] = (g, 2t..2t+1), d[h][2..3] = (g+8, 2t..2t+1).
+struct FragA { unsigned a[4]; };
+struct FragB { unsigned b[2][2]; };
+struct FragD { float d[2][4]; };
+#elif defined(NOVA_MMA_MFMA)
+// mfma_f32_16x16x16f16, wave64: lane l holds A(m = l % 16, k = 4(l / 16) + i), B(k = 4(l / 16) + i, n = l % 16)
+// and D(m = 4(l / 16) + i, n = l % 16), i = 0..3.
+typedef _Float16 half4_t __attribute__((ext_vector_type(4)));
+typedef float float4_t __attribute__((ext_vector_type(4)));
+struct FragA { half4_t a; };
+struct FragB { half4_t b; };
+struct FragD { float4_t d; };
+#else  // NOVA_MMA_SCALAR
+// Lane l holds row l / kLanesPerRow of A and D, column l / kLanesPerRow of B, and the kPerLane consecutive k (A, B)
+// or n (D) starting at (l % kLanesPerRow) · kPerLane.
+inline constexpr int kLanesPerRow = kWarpSize / 16;
+inline constexpr int kPerLane = 16 / kLanesPerRow;
+struct FragA { float a[kPerLane]; };
+struct FragB { float b[kPerLane]; };
+struct FragD { float d[kPerLane]; };
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+
+__device__ inline int lane_id() { return static_cast<int>(threadIdx.x) % kWarpSize; }
+
+__device__ inline void zero(FragD& f) {
+#if defined(NOVA_MMA_PTX)
+  for (int h = 0; h < 2; ++h)
+    for (int i = 0; i < 4; ++i) f.d[h][i] = 0.0f;
+#elif defined(NOVA_MMA_MFMA)
+  f.d = float4_t{0.0f, 0.0f, 0.0f, 0.0f};
+#else   // NOVA_MMA_SCALAR
+  for (int i = 0; i < kPerLane; ++i) f.d[i] = 0.0f;
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+__device__ inline unsigned load_pair(const __half* p) { return *reinterpret_cast<const unsigned*>(p); }
+
+__device__ inline void load_a(FragA& f, const __half* a, int lda) {
+  const int lane = lane_id();
+#if defined(NOVA_MMA_PTX)
+  const int g = lane >> 2, t = lane & 3;
+  f.a[0] = load_pair(a + g * lda + 2 * t);
+  f.a[1] = load_pair(a + (g + 8) * lda + 2 * t);
+  f.a[2] = load_pair(a + g * lda + 2 * t + 8);
+  f.a[3] = load_pair(a + (g + 8) * lda + 2 * t + 8);
+#elif defined(NOVA_MMA_MFMA)
+  const __half* p = a + (lane & 15) * lda + 4 * (lane >> 4);
+  for (int i = 0; i < 4; ++i) f.a[i] = static_cast<_Float16>(__half2float(p[i]));
+#else   // NOVA_MMA_SCALAR
+  const __half* p = a + (lane / kLanesPerRow) * lda + (lane % kLanesPerRow) * kPerLane;
+  for (int i = 0; i < kPerLane; ++i) f.a[i] = __half2float(p[i]);
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+__device__ inline void load_b(FragB& f, const __half* b, int ldb) {
+  const int lane = lane_id();
+#if defined(NOVA_MMA_PTX)
+  const int g = lane >> 2, t = lane & 3;
+  for (int h = 0; h < 2; ++h) {
+    f.b[h][0] = load_pair(b + (8 * h + g) * ldb + 2 * t);
+    f.b[h][1] = load_pair(b + (8 * h + g) * ldb + 2 * t + 8);
+  }
+#elif defined(NOVA_MMA_MFMA)
+  const __half* p = b + (lane & 15) * ldb + 4 * (lane >> 4);
+  for (int i = 0; i < 4; ++i) f.b[i] = static_cast<_Float16>(__half2float(p[i]));
+#else   // NOVA_MMA_SCALAR
+  const __half* p = b + (lane / kLanesPerRow) * ldb + (lane % kLanesPerRow) * kPerLane;
+  for (int i = 0; i < kPerLane; ++i) f.b[i] = __half2float(p[i]);
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+// d += a · b
+__device__ inline void mma(FragD& d, const FragA& a, const FragB& b) {
+#if defined(NOVA_MMA_PTX)
+  for (int h = 0; h < 2; ++h) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(d.d[h][0]), "+f"(d.d[h][1]), "+f"(d.d[h][2]), "+f"(d.d[h][3])
+        : "r"(a.a[0]), "r"(a.a[1]), "r"(a.a[2]), "r"(a.a[3]), "r"(b.b[h][0]), "r"(b.b[h][1]));
+  }
+#elif defined(NOVA_MMA_MFMA)
+  d.d = __builtin_amdgcn_mfma_f32_16x16x16f16(a.a, b.b, d.d, 0, 0, 0);
+#else   // NOVA_MMA_SCALAR
+  // D(m, n) for m = lane's row group, n its columns; A(m, k) and B(k, n) gathered from the owning lanes.
+  const int lane = lane_id();
+  const int row = lane / kLanesPerRow, col0 = (lane % kLanesPerRow) * kPerLane;
+  const int row_lane0 = row * kLanesPerRow;
+  for (int k = 0; k < 16; ++k) {
+    const float a_mk = __shfl(a.a[k % kPerLane], row_lane0 + k / kPerLane);
+    for (int j = 0; j < kPerLane; ++j) {
+      // B(k, col0 + j) is held by lane (col0 + j) · kLanesPerRow + k / kPerLane, element k % kPerLane.
+      const float b_kn = __shfl(b.b[k % kPerLane], (col0 + j) * kLanesPerRow + k / kPerLane);
+      d.d[j] += a_mk * b_kn;
+    }
+  }
+  (void)row;
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+__device__ inline void store_d(const FragD& f, float* d, int row_stride, int col_stride) {
+  const int lane = lane_id();
+#if defined(NOVA_MMA_PTX)
+  const int g = lane >> 2, t = lane & 3;
+  for (int h = 0; h < 2; ++h) {
+    const int n = 8 * h + 2 * t;
+    d[g * row_stride + n * col_stride] = f.d[h][0];
+    d[g * row_stride + (n + 1) * col_stride] = f.d[h][1];
+    d[(g + 8) * row_stride + n * col_stride] = f.d[h][2];
+    d[(g + 8) * row_stride + (n + 1) * col_stride] = f.d[h][3];
+  }
+#elif defined(NOVA_MMA_MFMA)
+  for (int i = 0; i < 4; ++i) d[(4 * (lane >> 4) + i) * row_stride + (lane & 15) * col_stride] = f.d[i];
+#else   // NOVA_MMA_SCALAR
+  const int m = lane / kLanesPerRow, n0 = (lane % kLanesPerRow) * kPerLane;
+  for (int j = 0; j < kPerLane; ++j) d[m * row_stride + (n0 + j) * col_stride] = f.d[j];
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+}  // namespace nova::mma

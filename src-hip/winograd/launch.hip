@@ -1,0 +1,98 @@
+// Host launchers of the fused Winograd kernels (declared in launch.hpp): argument checks, the tile
+// configuration per m, and the launches. Compiled as CUDA by nvcc and as HIP by hipcc.
+#include "launch.hpp"
+
+#include "wino_fused.hpp"
+
+namespace nova {
+namespace {
+
+using wino::FusedConfig;
+
+// Block tile per m: kBlockK output channels × kBlockTiles tiles, kWarps warps sharing the α² positions.
+// Accumulators are α²·kBlockK·kBlockTiles fp32 per block, which bounds the tile (see bench/NOTES.md).
+template <int M, bool kCompensated>
+struct TileConfig;
+template <bool C> struct TileConfig<2, C> { using type = FusedConfig<2, 64, 32, 8, C>; };
+template <bool C> struct TileConfig<4, C> { using type = FusedConfig<4, 32, 32, 12, C>; };
+template <> struct TileConfig<6, false> { using type = FusedConfig<6, 32, 16, 8, false>; };
+template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, true>; };
+template <bool C> struct TileConfig<8, C> { using type = FusedConfig<8, 16, 16, 10, C>; };
+
+template <class Cfg>
+hipError_t launch_fused(const wino::Params& params, hipStream_t stream) {
+  const auto kernel = wino::wino_fused_fp16_nhwc<Cfg>;
+  // Raising the dynamic shared-memory limit is per function and cheap; doing it on every call keeps it
+  // correct for every device without global state.
+  NOVA_HIP_RETURN_IF_ERROR(
+      hipFuncSetAttribute(reinterpret_cast<const void*>(kernel), hipFuncAttributeMaxDynamicSharedMemorySize,
+                          static_cast<int>(Cfg::kSharedBytes)));
+  const int64_t tile_blocks = (params.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles;
+  const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
+  // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
+  if (tile_blocks > 0x7fffffff) return hipErrorInvalidValue;
+  wino::wino_fused_fp16_nhwc<Cfg><<<dim3(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks)),
+                                    Cfg::kThreads, Cfg::kSharedBytes, stream>>>(params);
+  return hipGetLastError();
+}
+
+template <int M>
+hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream_t stream) {
+  return compensated ? launch_fused<typename TileConfig<M, true>::type>(params, stream)
+                     : launch_fused<typename TileConfig<M, false>::type>(params, stream);
+}
+
+template <int M>
+hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, bool compensated, hipStream_t stream) {
+  const int c_pad = wino::round_up(shape.c, wino::kChannelStep);
+  const int64_t plane = static_cast<int64_t>(M + 2) * (M + 2) * shape.k * c_pad;
+  const int64_t threads = static_cast<int64_t>(shape.k) * c_pad;
+  constexpr int kBlock = 256;
+  const int64_t blocks = (threads + kBlock - 1) / kBlock < 65536 ? (threads + kBlock - 1) / kBlock : 65536;
+  const auto* f = static_cast<const __half*>(filter);
+  auto* out = static_cast<__half*>(u);
+  if (compensated)
+    wino::wino_transform_filter_fp16<M, true><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(
+        f, out, shape.k, shape.c, c_pad, plane);
+  else
+    wino::wino_transform_filter_fp16<M, false><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(
+        f, out, shape.k, shape.c, c_pad, plane);
+  return hipGetLastError();
+}
+
+}  // namespace
+
+const char* wino_can_implement(const ConvShape& shape, int m) { return wino::can_implement(shape, m); }
+
+size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
+  const size_t plane = static_cast<size_t>(m + 2) * (m + 2) * static_cast<size_t>(shape.k) *
+                       static_cast<size_t>(wino::round_up(shape.c, wino::kChannelStep));
+  return plane * sizeof(__half) * (compensated ? 2 : 1);
+}
+
+hipError_t wino_transform_filter(const void* filter_krsc_fp16, void* u_out, const ConvShape& shape, int m,
+                                 bool compensated, hipStream_t stream) {
+  if (wino::can_implement(shape, m) != nullptr || !filter_krsc_fp16 || !u_out) return hipErrorInvalidValue;
+  switch (m) {
+    case 2: return dispatch_filter<2>(filter_krsc_fp16, u_out, shape, compensated, stream);
+    case 4: return dispatch_filter<4>(filter_krsc_fp16, u_out, shape, compensated, stream);
+    case 6: return dispatch_filter<6>(filter_krsc_fp16, u_out, shape, compensated, stream);
+    case 8: return dispatch_filter<8>(filter_krsc_fp16, u_out, shape, compensated, stream);
+    default: return hipErrorInvalidValue;
+  }
+}
+
+hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_fp16_or_null, void* y,
+                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
+  if (wino::can_implement(shape, m) != nullptr || !x || !u || !y) return hipErrorInvalidValue;
+  const wino::Params params = wino::make_params(shape, m, x, u, bias_fp16_or_null, y, relu);
+  switch (m) {
+    case 2: return dispatch_conv<2>(params, compensated, stream);
+    case 4: return dispatch_conv<4>(params, compensated, stream);
+    case 6: return dispatch_conv<6>(params, compensated, stream);
+    case 8: return dispatch_conv<8>(params, compensated, stream);
+    default: return hipErrorInvalidValue;
+  }
+}
+
+}  // namespace nova

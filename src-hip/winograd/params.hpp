@@ -1,0 +1,76 @@
+// Grid-invariant state of the fused Winograd kernel, built on the host and passed by value, and the
+// applicability check that routes a shape to it.
+#pragma once
+
+#include <cstdint>
+
+#include "../compat/hip_compat.hpp"
+#include "../direct/launch.hpp"
+
+namespace nova::wino {
+
+// Channels reduced per main-loop step: the k of one 16×16×16 matrix product.
+inline constexpr int kChannelStep = 16;
+
+inline int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+struct Params {
+  const __half* x;     // input  NHWC [n][h][w][c]
+  const __half* u;     // transformed filter, see u_index() (then the lo plane when compensated)
+  const __half* bias;  // [k] or null
+  __half* y;           // output NHWC [n][out_h][out_w][k]
+  int n, c, h, w, k;
+  int pad_h, pad_w;
+  int out_h, out_w;
+  int tiles_h, tiles_w;  // output tiles per image
+  int c_pad;             // c rounded up to kChannelStep (the U row length)
+  int64_t tiles_total;   // n · tiles_h · tiles_w
+  int64_t u_plane;       // elements of one U plane (α²·k·c_pad): offset of the lo plane
+  bool relu;
+};
+
+// nullptr when F(m,3) applies to the shape, else the reason.
+inline const char* can_implement(const ConvShape& s, int m) {
+  if (m != 2 && m != 4 && m != 6 && m != 8) return "Winograd tile size m must be 2, 4, 6 or 8";
+  if (s.r != 3 || s.s != 3) return "Winograd F(m,3) needs a 3x3 filter";
+  if (s.stride_h != 1 || s.stride_w != 1) return "Winograd needs stride 1";
+  if (s.dil_h != 1 || s.dil_w != 1) return "Winograd needs dilation 1";
+  if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1 || s.k < 1) return "sizes must be positive";
+  if (s.pad_h < 0 || s.pad_w < 0 || s.pad_h > 2 || s.pad_w > 2) return "Winograd supports padding 0, 1 or 2";
+  if (s.out_h != s.h + 2 * s.pad_h - 2 || s.out_w != s.w + 2 * s.pad_w - 2) return "out_h/out_w disagree with the shape";
+  if (s.out_h < 1 || s.out_w < 1) return "output is empty";
+  if (s.c > (1 << 19) || s.k > (1 << 19)) return "more than 2^19 channels";
+  return nullptr;
+}
+
+inline Params make_params(const ConvShape& s, int m, const void* x, const void* u, const void* bias, void* y,
+                          bool relu) {
+  Params p{};
+  p.x = static_cast<const __half*>(x);
+  p.u = static_cast<const __half*>(u);
+  p.bias = static_cast<const __half*>(bias);
+  p.y = static_cast<__half*>(y);
+  p.n = s.n, p.c = s.c, p.h = s.h, p.w = s.w, p.k = s.k;
+  p.pad_h = s.pad_h, p.pad_w = s.pad_w;
+  p.out_h = s.out_h, p.out_w = s.out_w;
+  p.tiles_h = (s.out_h + m - 1) / m;
+  p.tiles_w = (s.out_w + m - 1) / m;
+  p.c_pad = round_up(s.c, kChannelStep);
+  p.tiles_total = static_cast<int64_t>(s.n) * p.tiles_h * p.tiles_w;
+  p.u_plane = static_cast<int64_t>(m + 2) * (m + 2) * s.k * p.c_pad;
+  p.relu = relu;
+  return p;
+}
+
+}  // namespace nova::wino
+
+namespace nova::wino {
+
+// Where U(ξ, k, c) lives in one plane: [c / 16][ξ][k][c % 16], so one main-loop step of a block (16 channels,
+// all α² positions, a run of k) reads contiguous 32-byte rows. A plane holds α²·k·c_pad halves.
+NOVA_HD inline int64_t u_index(int position, int k, int c, int positions, int k_total) {
+  return ((static_cast<int64_t>(c / kChannelStep) * positions + position) * k_total + k) * kChannelStep +
+         c % kChannelStep;
+}
+
+}  // namespace nova::wino
