@@ -1,0 +1,242 @@
+// cuDNN baseline, loaded at run time with dlopen("libcudnn.so.9"): the addon neither includes cudnn.h nor links
+// libcudnn, so it builds and loads on machines without cuDNN, where the baseline is reported unavailable with the
+// loader's message. Only the legacy convolution entry points we call are declared, with cuDNN 9's ABI.
+#include "vendor_conv.hpp"
+
+#if defined(NOVA_PLATFORM_NVIDIA)
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+namespace nova {
+namespace {
+
+// Our own minimal declarations (values as in cuDNN 9's cudnn_graph.h / cudnn_cnn.h).
+using cudnnStatus_t = int;
+using cudnnHandle_t = struct cudnnContext*;
+using cudnnTensorDescriptor_t = struct cudnnTensorStruct*;
+using cudnnFilterDescriptor_t = struct cudnnFilterStruct*;
+using cudnnConvolutionDescriptor_t = struct cudnnConvolutionStruct*;
+constexpr cudnnStatus_t kCudnnSuccess = 0;
+constexpr int kCudnnDataFloat = 0;
+constexpr int kCudnnDataHalf = 2;
+constexpr int kCudnnTensorNchw = 0;
+constexpr int kCudnnTensorNhwc = 1;
+constexpr int kCudnnCrossCorrelation = 1;
+constexpr int kCudnnTensorOpMath = 1;
+constexpr int kCudnnFwdAlgoCount = 8;
+const char* const kCudnnFwdAlgoNames[kCudnnFwdAlgoCount] = {
+    "IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+const char* const kCudnnMathNames[4] = {"default-math", "tensor-op", "tensor-op-allow-conversion", "fma"};
+
+struct cudnnConvolutionFwdAlgoPerf_t {
+    int algo;
+    cudnnStatus_t status;
+    float time;  // ms
+    size_t memory;
+    int determinism;
+    int mathType;
+    int reserved[3];
+};
+
+struct CudnnApi {
+    size_t (*GetVersion)();
+    const char* (*GetErrorString)(cudnnStatus_t);
+    cudnnStatus_t (*Create)(cudnnHandle_t*);
+    cudnnStatus_t (*SetStream)(cudnnHandle_t, hipStream_t);
+    cudnnStatus_t (*CreateTensorDescriptor)(cudnnTensorDescriptor_t*);
+    cudnnStatus_t (*SetTensor4dDescriptor)(cudnnTensorDescriptor_t, int format, int dtype, int n, int c, int h, int w);
+    cudnnStatus_t (*DestroyTensorDescriptor)(cudnnTensorDescriptor_t);
+    cudnnStatus_t (*CreateFilterDescriptor)(cudnnFilterDescriptor_t*);
+    cudnnStatus_t (*SetFilter4dDescriptor)(cudnnFilterDescriptor_t, int dtype, int format, int k, int c, int h, int w);
+    cudnnStatus_t (*DestroyFilterDescriptor)(cudnnFilterDescriptor_t);
+    cudnnStatus_t (*CreateConvolutionDescriptor)(cudnnConvolutionDescriptor_t*);
+    cudnnStatus_t (*SetConvolution2dDescriptor)(cudnnConvolutionDescriptor_t, int pad_h, int pad_w, int u, int v,
+                                                int dil_h, int dil_w, int mode, int compute_type);
+    cudnnStatus_t (*SetConvolutionMathType)(cudnnConvolutionDescriptor_t, int math_type);
+    cudnnStatus_t (*DestroyConvolutionDescriptor)(cudnnConvolutionDescriptor_t);
+    cudnnStatus_t (*FindConvolutionForwardAlgorithmEx)(cudnnHandle_t, cudnnTensorDescriptor_t, const void*,
+                                                       cudnnFilterDescriptor_t, const void*,
+                                                       cudnnConvolutionDescriptor_t, cudnnTensorDescriptor_t, void*,
+                                                       int requested, int* returned,
+                                                       cudnnConvolutionFwdAlgoPerf_t* results, void* workspace,
+                                                       size_t workspace_bytes);
+    cudnnStatus_t (*ConvolutionForward)(cudnnHandle_t, const void* alpha, cudnnTensorDescriptor_t, const void* x,
+                                        cudnnFilterDescriptor_t, const void* w, cudnnConvolutionDescriptor_t, int algo,
+                                        void* workspace, size_t workspace_bytes, const void* beta,
+                                        cudnnTensorDescriptor_t, void* y);
+};
+
+std::mutex api_mutex;
+bool api_tried = false;
+CudnnApi api{};
+cudnnHandle_t handle = nullptr;
+VendorLibrary library{"cudnn", false, "", ""};
+
+template <typename F>
+bool resolve(void* lib, const char* name, F& fn, std::string& reason) {
+    fn = reinterpret_cast<F>(dlsym(lib, name));
+    if (fn == nullptr && reason.empty()) reason = std::string("libcudnn.so.9 lacks ") + name;
+    return fn != nullptr;
+}
+
+void load(hipStream_t stream) {
+    if (api_tried) return;
+    api_tried = true;
+    void* lib = dlopen("libcudnn.so.9", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+        const char* error = dlerror();
+        library.reason = std::string("dlopen(\"libcudnn.so.9\") failed: ") + (error ? error : "unknown error");
+        return;
+    }
+    std::string& reason = library.reason;
+    bool ok = resolve(lib, "cudnnGetVersion", api.GetVersion, reason) &&
+              resolve(lib, "cudnnGetErrorString", api.GetErrorString, reason) &&
+              resolve(lib, "cudnnCreate", api.Create, reason) && resolve(lib, "cudnnSetStream", api.SetStream, reason) &&
+              resolve(lib, "cudnnCreateTensorDescriptor", api.CreateTensorDescriptor, reason) &&
+              resolve(lib, "cudnnSetTensor4dDescriptor", api.SetTensor4dDescriptor, reason) &&
+              resolve(lib, "cudnnDestroyTensorDescriptor", api.DestroyTensorDescriptor, reason) &&
+              resolve(lib, "cudnnCreateFilterDescriptor", api.CreateFilterDescriptor, reason) &&
+              resolve(lib, "cudnnSetFilter4dDescriptor", api.SetFilter4dDescriptor, reason) &&
+              resolve(lib, "cudnnDestroyFilterDescriptor", api.DestroyFilterDescriptor, reason) &&
+              resolve(lib, "cudnnCreateConvolutionDescriptor", api.CreateConvolutionDescriptor, reason) &&
+              resolve(lib, "cudnnSetConvolution2dDescriptor", api.SetConvolution2dDescriptor, reason) &&
+              resolve(lib, "cudnnSetConvolutionMathType", api.SetConvolutionMathType, reason) &&
+              resolve(lib, "cudnnDestroyConvolutionDescriptor", api.DestroyConvolutionDescriptor, reason) &&
+              resolve(lib, "cudnnFindConvolutionForwardAlgorithmEx", api.FindConvolutionForwardAlgorithmEx, reason) &&
+              resolve(lib, "cudnnConvolutionForward", api.ConvolutionForward, reason);
+    if (!ok) return;
+    const size_t v = api.GetVersion();  // major·10000 + minor·100 + patch since cuDNN 9
+    library.version = std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+    const cudnnStatus_t status = api.Create(&handle);
+    if (status != kCudnnSuccess) {
+        library.reason = std::string("cudnnCreate failed: ") + api.GetErrorString(status);
+        handle = nullptr;
+        return;
+    }
+    library.available = true;
+    (void)stream;
+}
+
+class CudnnConv final : public VendorConv {
+public:
+    ~CudnnConv() override {
+        if (x_desc_) api.DestroyTensorDescriptor(x_desc_);
+        if (y_desc_) api.DestroyTensorDescriptor(y_desc_);
+        if (w_desc_) api.DestroyFilterDescriptor(w_desc_);
+        if (conv_desc_) api.DestroyConvolutionDescriptor(conv_desc_);
+        if (workspace_) (void)hipFree(workspace_);
+    }
+
+    bool init(const ConvShape& s, bool nchw, const void* x, const void* w, void* y, hipStream_t stream,
+              std::string& reason) {
+        stream_ = stream;
+        const int format = nchw ? kCudnnTensorNchw : kCudnnTensorNhwc;
+        if (!check(api.SetStream(handle, stream), "cudnnSetStream", reason) ||
+            !check(api.CreateTensorDescriptor(&x_desc_), "cudnnCreateTensorDescriptor", reason) ||
+            !check(api.CreateTensorDescriptor(&y_desc_), "cudnnCreateTensorDescriptor", reason) ||
+            !check(api.CreateFilterDescriptor(&w_desc_), "cudnnCreateFilterDescriptor", reason) ||
+            !check(api.CreateConvolutionDescriptor(&conv_desc_), "cudnnCreateConvolutionDescriptor", reason) ||
+            !check(api.SetTensor4dDescriptor(x_desc_, format, kCudnnDataHalf, s.n, s.c, s.h, s.w),
+                   "cudnnSetTensor4dDescriptor(x)", reason) ||
+            !check(api.SetTensor4dDescriptor(y_desc_, format, kCudnnDataHalf, s.n, s.k, s.out_h, s.out_w),
+                   "cudnnSetTensor4dDescriptor(y)", reason) ||
+            !check(api.SetFilter4dDescriptor(w_desc_, kCudnnDataHalf, format, s.k, s.c, s.r, s.s),
+                   "cudnnSetFilter4dDescriptor", reason) ||
+            // fp16 storage with fp32 accumulation, as PyTorch configures half convolutions.
+            !check(api.SetConvolution2dDescriptor(conv_desc_, s.pad_h, s.pad_w, s.stride_h, s.stride_w, s.dil_h,
+                                                  s.dil_w, kCudnnCrossCorrelation, kCudnnDataFloat),
+                   "cudnnSetConvolution2dDescriptor", reason) ||
+            !check(api.SetConvolutionMathType(conv_desc_, kCudnnTensorOpMath), "cudnnSetConvolutionMathType", reason))
+            return false;
+
+        // FindEx times every algorithm on these buffers; give it a generous workspace so none is excluded for lack
+        // of memory (the chosen one's own need is what the timed runs then allocate).
+        size_t free_bytes = 0, total_bytes = 0;
+        NOVA_HIP_CHECK(hipMemGetInfo(&free_bytes, &total_bytes));
+        size_t search_bytes = std::min<size_t>(free_bytes / 4, size_t{2} << 30);
+        void* search_workspace = nullptr;
+        if (hipMalloc(&search_workspace, search_bytes) != hipSuccess) {
+            (void)hipGetLastError();
+            search_workspace = nullptr;
+            search_bytes = 0;
+        }
+        std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(kCudnnFwdAlgoCount);
+        int returned = 0;
+        const cudnnStatus_t status =
+            api.FindConvolutionForwardAlgorithmEx(handle, x_desc_, x, w_desc_, w, conv_desc_, y_desc_, y,
+                                                  kCudnnFwdAlgoCount, &returned, perf.data(), search_workspace,
+                                                  search_bytes);
+        if (search_workspace) (void)hipFree(search_workspace);
+        if (!check(status, "cudnnFindConvolutionForwardAlgorithmEx", reason)) return false;
+        // Results come sorted by time; the first successful one is cuDNN's choice.
+        const auto best = std::find_if(perf.begin(), perf.begin() + returned,
+                                       [](const cudnnConvolutionFwdAlgoPerf_t& p) { return p.status == kCudnnSuccess; });
+        if (best == perf.begin() + returned) {
+            reason = "cudnnFindConvolutionForwardAlgorithmEx: no algorithm succeeded for this shape";
+            return false;
+        }
+        algo_ = best->algo;
+        if (!check(api.SetConvolutionMathType(conv_desc_, best->mathType), "cudnnSetConvolutionMathType", reason))
+            return false;
+        algorithm_ = std::string(algo_ >= 0 && algo_ < kCudnnFwdAlgoCount ? kCudnnFwdAlgoNames[algo_] : "algo?") + " " +
+                     (best->mathType >= 0 && best->mathType < 4 ? kCudnnMathNames[best->mathType] : "math?");
+        workspace_bytes_ = best->memory;
+        if (workspace_bytes_ > 0) NOVA_HIP_CHECK(hipMalloc(&workspace_, workspace_bytes_));
+        return true;
+    }
+
+    const std::string& algorithm() const override { return algorithm_; }
+    size_t workspace_bytes() const override { return workspace_bytes_; }
+
+    bool run(const void* x, const void* w, void* y, std::string& error) override {
+        const float alpha = 1.0f, beta = 0.0f;
+        return check(api.ConvolutionForward(handle, &alpha, x_desc_, x, w_desc_, w, conv_desc_, algo_, workspace_,
+                                            workspace_bytes_, &beta, y_desc_, y),
+                     "cudnnConvolutionForward", error);
+    }
+
+private:
+    static bool check(cudnnStatus_t status, const char* call, std::string& reason) {
+        if (status == kCudnnSuccess) return true;
+        reason = std::string(call) + ": " + api.GetErrorString(status);
+        return false;
+    }
+
+    hipStream_t stream_ = nullptr;
+    cudnnTensorDescriptor_t x_desc_ = nullptr, y_desc_ = nullptr;
+    cudnnFilterDescriptor_t w_desc_ = nullptr;
+    cudnnConvolutionDescriptor_t conv_desc_ = nullptr;
+    int algo_ = 0;
+    std::string algorithm_;
+    void* workspace_ = nullptr;
+    size_t workspace_bytes_ = 0;
+};
+
+}  // namespace
+
+VendorLibrary vendor_library(hipStream_t stream) {
+    std::lock_guard<std::mutex> lock(api_mutex);
+    load(stream);
+    return library;
+}
+
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const void* x, const void* w, void* y,
+                                             hipStream_t stream, std::string& reason) {
+    std::lock_guard<std::mutex> lock(api_mutex);
+    load(stream);
+    if (!library.available) {
+        reason = library.reason;
+        return nullptr;
+    }
+    auto conv = std::make_unique<CudnnConv>();
+    if (!conv->init(shape, nchw, x, w, y, stream, reason)) return nullptr;
+    return conv;
+}
+
+}  // namespace nova
+
+#endif  // NOVA_PLATFORM_NVIDIA

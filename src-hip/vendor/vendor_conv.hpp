@@ -1,0 +1,41 @@
+// One forward convolution through the vendor library (cuDNN or MIOpen), set up for fixed shapes and buffers.
+// Only one implementation is compiled per platform: cudnn_conv.cpp on NVIDIA, miopen_conv.cpp on AMD.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "../compat/hip_compat.hpp"
+#include "../direct/launch.hpp"
+
+namespace nova {
+
+struct VendorLibrary {
+    std::string name;     // "cudnn" / "miopen"
+    bool available = false;
+    std::string reason;   // why not available: the loader's or the library's own message
+    std::string version;  // e.g. "9.19.0"
+};
+
+// Loads the library on first call (dlopen + symbol lookup + handle creation on `stream`); never throws.
+VendorLibrary vendor_library(hipStream_t stream);
+
+class VendorConv {
+public:
+    virtual ~VendorConv() = default;
+    // The algorithm (and for MIOpen the solver) that the library's own search picked, e.g.
+    // "IMPLICIT_PRECOMP_GEMM tensor-op"; and the workspace it needs.
+    virtual const std::string& algorithm() const = 0;
+    virtual size_t workspace_bytes() const = 0;
+    // Enqueues y = conv(x, w) on the stream given at creation; returns false with `error` set on failure.
+    virtual bool run(const void* x, const void* w, void* y, std::string& error) = 0;
+};
+
+// Runs the library's search (cuDNN FindEx / MIOpen Find, which time the candidates on these very buffers) and
+// returns a ready convolution, or nullptr with `reason` set. `nchw` selects NCHW activations and KCRS filters
+// instead of NHWC / KRSC. fp16 data, fp32 accumulation, cross-correlation.
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const void* x, const void* w, void* y,
+                                             hipStream_t stream, std::string& reason);
+
+}  // namespace nova
