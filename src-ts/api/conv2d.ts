@@ -299,6 +299,8 @@ export class ConvPlan {
   readonly #dims: FilterDims;
   readonly #unpinFilter: () => void;
   readonly #prepared = new Map<string, Promise<PreparedFilter>>();
+  /** Prepared filters whose promise has settled, so dispose can free them synchronously. */
+  readonly #ready = new Set<PreparedFilter>();
   #disposed = false;
   #running = 0;
 
@@ -334,7 +336,8 @@ export class ConvPlan {
         )
         .then((filter) => {
           this.#owner.adopt(filter);
-          if (this.#disposed && this.#running === 0) this.#owner.release(filter);
+          this.#ready.add(filter);
+          if (this.#disposed && this.#running === 0) this.#freePrepared();
           return filter;
         });
       prepared.catch(() => this.#prepared.delete(key));
@@ -375,11 +378,10 @@ export class ConvPlan {
     this.dispose();
   }
 
+  /** Frees the settled transforms now; one still being prepared is freed when it settles (see prepare). */
   #freePrepared(): void {
-    for (const prepared of this.#prepared.values()) {
-      prepared.then((filter) => this.#owner.release(filter)).catch(() => undefined);
-    }
-    this.#prepared.clear();
+    for (const filter of this.#ready) this.#owner.release(filter);
+    this.#ready.clear();
   }
 }
 
