@@ -9,7 +9,7 @@
  */
 
 import { Rational } from './rational.js';
-import { checkTileSize, formatPoints, parsePoints, type PointInput } from './points.js';
+import { checkTileSize, parsePoints, type PointInput } from './points.js';
 
 export type RationalMatrix = Rational[][];
 /** Where the Lagrange denominators ∏(a_i − a_k) go: into G (default, as wincnn), Aᵀ, or Bᵀ. */
@@ -198,8 +198,4 @@ export function describeScaling(t: WinogradTransform): string {
   if (!t.scaling) return `${base}; no diagonal scaling`;
   const diag = (d: readonly Rational[]) => `diag(${d.map((x) => x.toString()).join(', ')})`;
   return `${base}; S=${diag(t.scaling.s)}; T=${diag(t.scaling.t)}`;
-}
-
-export function describePoints(t: WinogradTransform): string {
-  return formatPoints(t.points);
 }

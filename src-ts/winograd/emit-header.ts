@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RationalMatrix, WinogradTransform } from './cook-toom.js';
 import { buildTransforms, genJson } from './constants.js';
+import { formatPoints } from './points.js';
 import { Rational } from './rational.js';
 
 /** Where the header lives, relative to the package root. */
@@ -79,7 +80,7 @@ export function writeHeader(path: string = defaultHeaderPath()): { path: string;
 
 function renderTile(t: WinogradTransform, scaling: string): string[] {
   const { m, r, alpha } = t;
-  const pointText = [...t.points.map((p) => p.toString()), 'inf'].join(', ');
+  const pointText = formatPoints(t.points);
   return [
     `// F(${m},${r}): points ${pointText}; ${scaling}`,
     'template <>',
