@@ -101,8 +101,11 @@ export function buildGpuAddon() {
   process.stderr.write(child.stderr ?? '');
   const lastLine = (child.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
   if (child.status === 0 && existsSync(paths.gpuAddon)) return `GPU addon built: ${paths.gpuAddon}`;
-  const why = child.error ? child.error.message : lastLine || `build-gpu.mjs exited with ${child.status}`;
-  return `GPU addon not built: ${why.replace(/^\[[^\]]+\]\s*/, '')}`;
+  const why = (child.error ? child.error.message : lastLine || `build-gpu.mjs exited with ${child.status}`).replace(
+    /^\[[^\]]+\]\s*/,
+    '',
+  );
+  return why.startsWith('GPU addon') ? why : `GPU addon not built: ${why}`;
 }
 
 function main() {
