@@ -44,7 +44,8 @@ export function singularValues(matrix: readonly (readonly number[])[]): number[]
   const wide = cols > rows;
   const n = wide ? rows : cols;
   const len = wide ? cols : rows;
-  const c = Array.from({ length: n }, (_, j) => Float64Array.from({ length: len }, (_, i) => (wide ? matrix[j]![i]! : matrix[i]![j]!)));
+  const entry = (i: number, j: number) => (wide ? matrix[j]![i]! : matrix[i]![j]!);
+  const c = Array.from({ length: n }, (_, j) => Float64Array.from({ length: len }, (_, i) => entry(i, j)));
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
     for (let p = 0; p < n - 1; p++) {
