@@ -4,6 +4,7 @@
 #include "addon_data.hpp"
 #include "device_buffer.hpp"
 #include "device_worker.hpp"
+#include "../graph/graph_exports.hpp"
 
 #if defined(NOVA_HAS_VENDOR_EXPORTS)
 #include "../vendor/vendor_exports.hpp"
@@ -35,6 +36,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("preparedFilterBytes", Napi::Function::New<nova::prepared_filter_bytes>(env, "preparedFilterBytes"));
     exports.Set("prepareFilter", Napi::Function::New<nova::prepare_filter>(env, "prepareFilter"));
     exports.Set("conv2d", Napi::Function::New<nova::conv2d>(env, "conv2d"));
+    nova::register_graph_exports(env, exports);
 #if defined(NOVA_HAS_VENDOR_EXPORTS)
     nova::register_vendor_exports(env, exports);
 #endif  // NOVA_HAS_VENDOR_EXPORTS

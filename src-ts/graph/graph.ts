@@ -43,7 +43,8 @@ export type GraphNode =
       readonly algorithm: Algorithm | 'auto';
     })
   | (NodeBase & { readonly op: 'concat'; readonly inputs: readonly number[] })
-  | (NodeBase & { readonly op: 'add'; readonly inputs: readonly [number, number] })
+  /** out = a + factor · b (factor 1 unless a residual scale was folded in). */
+  | (NodeBase & { readonly op: 'add'; readonly inputs: readonly [number, number]; readonly factor: number })
   | (NodeBase & { readonly op: 'scale'; readonly inputs: readonly [number]; readonly factor: number })
   | (NodeBase & { readonly op: 'activation'; readonly inputs: readonly [number]; readonly activation: Activation })
   | (NodeBase & { readonly op: 'depth-to-space'; readonly inputs: readonly [number]; readonly block: number });
@@ -117,13 +118,14 @@ export class GraphBuilder {
     return this.#push({ op: 'concat', name, inputs: [...inputs] }, channels, sources[0].upscale);
   }
 
-  add(a: number, b: number, name: string): number {
+  add(a: number, b: number, name: string, factor = 1): number {
     const sources = [this.node(a), this.node(b)];
     this.#sameSize(sources, name);
     if (sources[0].channels !== sources[1].channels) {
       throw new NovaError('E_SHAPE', `graph ${this.#name}: add ${name} of ${sources[0].channels} and ${sources[1].channels} channels`);
     }
-    return this.#push({ op: 'add', name, inputs: [a, b] }, sources[0].channels, sources[0].upscale);
+    if (!Number.isFinite(factor)) throw new NovaError('E_ARG', `graph ${this.#name}: add ${name} factor ${factor} is not finite`);
+    return this.#push({ op: 'add', name, inputs: [a, b], factor }, sources[0].channels, sources[0].upscale);
   }
 
   scale(input: number, factor: number, name: string): number {

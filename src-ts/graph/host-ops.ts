@@ -87,8 +87,9 @@ export function concatChannels(inputs: readonly HostArray[], channels: readonly 
   });
 }
 
-export function addArrays(a: HostArray, b: HostArray, output: HostArray, length: number): void {
-  for (let i = 0; i < length; i++) output[i] = a[i] + b[i];
+/** output = a + factor · b */
+export function addArrays(a: HostArray, b: HostArray, factor: number, output: HostArray, length: number): void {
+  for (let i = 0; i < length; i++) output[i] = a[i] + factor * b[i];
 }
 
 export function scaleArray(input: HostArray, factor: number, output: HostArray, length: number): void {

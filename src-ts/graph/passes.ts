@@ -4,7 +4,8 @@
  * `fuseGraph` moves work into the convolution epilogue: an activation whose only producer is a conv with no other
  * reader becomes the conv's activation, and a constant scale after such a conv is folded into its weights and bias
  * (exact in real arithmetic; for ReLU / LeakyReLU only when the factor is positive, since both commute with a
- * positive scale). `planMemory` assigns every node's output to a pooled slot that is reused once all readers ran.
+ * positive scale); a scale whose only reader is an add becomes that add's factor (a + f·b, operands swapped if
+ * needed). `planMemory` assigns every node's output to a pooled slot that is reused once all readers ran.
  */
 import { NovaError } from '../api/errors.js';
 import { consumerCounts, GraphBuilder, type ConvWeights, type Graph, type GraphNode } from './graph.js';
@@ -17,6 +18,60 @@ export interface FuseOptions {
 export function fuseGraph(graph: Graph, options: FuseOptions = {}): Graph {
   const fuseActivations = options.activations ?? true;
   const foldScales = options.scales ?? true;
+  const graphAfterConvs = fuseConvEpilogues(graph, fuseActivations, foldScales);
+  return foldScales ? foldScalesIntoAdds(graphAfterConvs) : graphAfterConvs;
+}
+
+function foldScalesIntoAdds(graph: Graph): Graph {
+  const counts = consumerCounts(graph);
+  const isFoldable = (id: number): boolean => graph.nodes[id].op === 'scale' && counts[id] === 1 && id !== graph.output;
+  const folded = new Set<number>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'add' || node.factor !== 1) continue;
+    const [a, b] = node.inputs;
+    if (isFoldable(b)) folded.add(b);
+    else if (isFoldable(a)) folded.add(a);
+  }
+  if (folded.size === 0) return graph;
+  const input = graph.nodes[0];
+  const builder = new GraphBuilder(graph.name, input.channels, input.name);
+  const newId = new Array<number>(graph.nodes.length);
+  newId[0] = builder.input;
+  for (const node of graph.nodes) {
+    if (node.op === 'input' || folded.has(node.id)) continue;
+    const inputs = node.inputs.map((id) => newId[id]);
+    if (node.op === 'add' && (folded.has(node.inputs[0]) || folded.has(node.inputs[1]))) {
+      const scaledIsFirst = folded.has(node.inputs[0]);
+      const scaleNode = graph.nodes[node.inputs[scaledIsFirst ? 0 : 1]] as Extract<GraphNode, { op: 'scale' }>;
+      const other = newId[node.inputs[scaledIsFirst ? 1 : 0]];
+      newId[node.id] = builder.add(other, newId[scaleNode.inputs[0]], `${scaleNode.name}+${node.name}`, scaleNode.factor);
+      continue;
+    }
+    newId[node.id] = rebuild(builder, node, inputs);
+  }
+  return builder.build(newId[graph.output]);
+}
+
+function rebuild(builder: GraphBuilder, node: GraphNode, inputs: number[]): number {
+  switch (node.op) {
+    case 'input':
+      throw new NovaError('E_ARG', 'the input node is not rebuilt');
+    case 'conv2d':
+      return builder.conv2d(inputs[0], node.weights, { name: node.name, activation: node.activation, algorithm: node.algorithm });
+    case 'concat':
+      return builder.concat(inputs, node.name);
+    case 'add':
+      return builder.add(inputs[0], inputs[1], node.name, node.factor);
+    case 'scale':
+      return builder.scale(inputs[0], node.factor, node.name);
+    case 'activation':
+      return builder.activation(inputs[0], node.activation, node.name);
+    case 'depth-to-space':
+      return builder.depthToSpace(inputs[0], node.block, node.name);
+  }
+}
+
+function fuseConvEpilogues(graph: Graph, fuseActivations: boolean, foldScales: boolean): Graph {
   const counts = consumerCounts(graph);
   const readerOf = new Array<GraphNode | undefined>(graph.nodes.length);
   for (const node of graph.nodes) for (const input of node.inputs) readerOf[input] = node;
@@ -54,21 +109,8 @@ export function fuseGraph(graph: Graph, options: FuseOptions = {}): Graph {
         }
         break;
       }
-      case 'concat':
-        newId[node.id] = builder.concat(inputs, node.name);
-        break;
-      case 'add':
-        newId[node.id] = builder.add(inputs[0], inputs[1], node.name);
-        break;
-      case 'scale':
-        newId[node.id] = builder.scale(inputs[0], node.factor, node.name);
-        break;
-      case 'activation':
-        newId[node.id] = builder.activation(inputs[0], node.activation, node.name);
-        break;
-      case 'depth-to-space':
-        newId[node.id] = builder.depthToSpace(inputs[0], node.block, node.name);
-        break;
+      default:
+        newId[node.id] = rebuild(builder, node, inputs);
     }
   }
   return builder.build(newId[graph.output]);

@@ -64,7 +64,7 @@ export class ReferenceExecutor implements GraphExecutor {
           concatChannels(node.inputs.map(view), node.inputs.map((id) => graph.nodes[id].channels), h * w, out);
           break;
         case 'add':
-          addArrays(view(node.inputs[0]), view(node.inputs[1]), out, length);
+          addArrays(view(node.inputs[0]), view(node.inputs[1]), node.factor, out, length);
           break;
         case 'scale':
           scaleArray(view(node.inputs[0]), node.factor, out, length);
