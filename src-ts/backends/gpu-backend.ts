@@ -1,0 +1,341 @@
+/**
+ * The GPU backend ('cuda' or 'hip'): the `Backend` contract over the GPU addon (src-ts/binding/gpu-native.ts).
+ *
+ * - Tensors are float16 on the device; float32 data is refused with E_DTYPE (convert on the host with
+ *   `halfBitsFromArray`, or use the 'cpu' backend), so no hidden conversion changes the numbers.
+ * - The kernels are NHWC / KRSC. NCHW activations and KCRS filters are converted on the device, inside the same
+ *   call, and `RunInfo.layoutConverted` says so.
+ * - Every device call is one AsyncWorker that enqueues its launches on the device's stream and synchronizes that
+ *   stream off the JS thread; runtime errors reject with NovaError E_DEVICE / E_OOM carrying the runtime's text.
+ */
+import type {
+  Algorithm,
+  Applicability,
+  Backend,
+  BackendInfo,
+  ConvCall,
+  ConvProblem,
+  PreparedFilter,
+  RunInfo,
+  Storage,
+  TensorDesc,
+  WinogradPrecision,
+} from './backend.js';
+import { disposedError, invalidTypeError, NovaError, type NovaErrorCode } from '../api/errors.js';
+import {
+  type GpuNative,
+  type GpuProblemArgs,
+  type NativeDeviceBuffer,
+  tryLoadGpuNative,
+} from '../binding/gpu-native.js';
+
+export type GpuKind = 'cuda' | 'hip';
+
+const FP16_BYTES = 2;
+
+/** Winograd output tile per algorithm name. */
+const WINOGRAD_M: Partial<Record<Algorithm, number>> = {
+  'winograd-f2': 2,
+  'winograd-f4': 4,
+  'winograd-f6': 6,
+  'winograd-f8': 8,
+};
+
+class GpuStorage implements Storage {
+  readonly bytes: number;
+  /** @internal */
+  readonly buffer: NativeDeviceBuffer;
+
+  constructor(buffer: NativeDeviceBuffer) {
+    this.buffer = buffer;
+    this.bytes = buffer.bytes;
+  }
+
+  free(): void {
+    this.buffer.dispose();
+  }
+}
+
+class GpuPreparedFilter extends GpuStorage implements PreparedFilter {
+  readonly algorithm: Algorithm;
+  readonly precision: WinogradPrecision;
+
+  constructor(buffer: NativeDeviceBuffer, algorithm: Algorithm, precision: WinogradPrecision) {
+    super(buffer);
+    this.algorithm = algorithm;
+    this.precision = precision;
+  }
+}
+
+const NATIVE_CODES: ReadonlySet<string> = new Set(['E_ARG', 'E_DISPOSED', 'E_UNSUPPORTED', 'E_OOM', 'E_DEVICE']);
+
+/** A rejection or throw of the addon as a NovaError with its code; TypeError / RangeError stay as they are. */
+function fromNative(error: unknown, context: string): Error {
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof NovaError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const novaCode = (typeof code === 'string' && NATIVE_CODES.has(code) ? code : 'E_DEVICE') as NovaErrorCode;
+  return new NovaError(novaCode, `${context}: ${message}`, { cause: error });
+}
+
+function elementCount(desc: TensorDesc): number {
+  return desc.shape.reduce((product, size) => product * size, 1);
+}
+
+function problemArgs(problem: ConvProblem, algorithm: Algorithm, precision: WinogradPrecision): GpuProblemArgs {
+  const m = WINOGRAD_M[algorithm];
+  return {
+    n: problem.n,
+    c: problem.c,
+    h: problem.h,
+    w: problem.w,
+    k: problem.k,
+    r: problem.r,
+    s: problem.s,
+    padH: problem.padH,
+    padW: problem.padW,
+    strideH: problem.strideH,
+    strideW: problem.strideW,
+    dilationH: problem.dilationH,
+    dilationW: problem.dilationW,
+    layout: problem.layout,
+    filterLayout: problem.filterLayout,
+    relu: problem.relu,
+    ...(m === undefined
+      ? { algorithm: 'direct' as const }
+      : { algorithm: 'winograd' as const, m, compensated: precision === 'compensated' }),
+  };
+}
+
+/** What the loaded addon says about `kind` on device `device`; never throws. */
+export function gpuBackendInfo(kind: GpuKind, device = 0): BackendInfo {
+  const loaded = tryLoadGpuNative();
+  if (!loaded.ok) return { kind, available: false, reason: loaded.reason };
+  const { addon, path } = loaded;
+  if (addon.platform !== kind) {
+    return {
+      kind,
+      available: false,
+      addonPath: path,
+      reason: `the GPU addon at ${path} was built for ${addon.platform}, not ${kind} (rebuild with NOVA_GPU=${kind})`,
+    };
+  }
+  let info;
+  try {
+    info = addon.deviceInfo(device);
+  } catch (error) {
+    return { kind, available: false, addonPath: path, reason: `deviceInfo failed: ${(error as Error).message}` };
+  }
+  return {
+    kind,
+    available: info.available,
+    addonPath: path,
+    compiledArchs: info.compiledArchs,
+    ...(info.reason !== undefined ? { reason: info.reason } : {}),
+    ...(info.name !== undefined ? { device: info.name } : {}),
+    ...(info.arch !== undefined ? { arch: info.arch } : {}),
+    ...(info.runtimeVersion !== undefined ? { runtimeVersion: info.runtimeVersion } : {}),
+    ...(info.driverVersion !== undefined ? { driverVersion: info.driverVersion } : {}),
+    ...(info.memoryTotalBytes !== undefined ? { memoryTotalBytes: info.memoryTotalBytes } : {}),
+  };
+}
+
+export class GpuBackend implements Backend {
+  readonly kind: GpuKind;
+  readonly #addon: GpuNative;
+  readonly #device: number;
+  readonly #info: BackendInfo;
+  #disposed = false;
+
+  private constructor(kind: GpuKind, addon: GpuNative, device: number, info: BackendInfo) {
+    this.kind = kind;
+    this.#addon = addon;
+    this.#device = device;
+    this.#info = info;
+  }
+
+  /** Opens device `device` of the `kind` platform; NovaError E_BACKEND_UNAVAILABLE with the reason otherwise. */
+  static open(kind: GpuKind, device = 0): GpuBackend {
+    const info = gpuBackendInfo(kind, device);
+    if (!info.available) {
+      throw new NovaError('E_BACKEND_UNAVAILABLE', `the ${kind} backend is not available: ${info.reason ?? 'unknown reason'}`);
+    }
+    const loaded = tryLoadGpuNative();
+    if (!loaded.ok) throw new NovaError('E_BACKEND_UNAVAILABLE', loaded.reason);
+    return new GpuBackend(kind, loaded.addon, device, info);
+  }
+
+  /** @internal The addon, for tests that check device memory (memoryInfo) and raw-binding behaviour. */
+  get native(): GpuNative {
+    return this.#addon;
+  }
+
+  info(): BackendInfo {
+    return this.#info;
+  }
+
+  allocate(desc: TensorDesc): Storage {
+    this.#assertOpen();
+    if (desc.dtype !== 'float16') {
+      throw new NovaError(
+        'E_DTYPE',
+        `the ${this.kind} backend keeps tensors in float16 only, but a ${desc.dtype} tensor was requested: ` +
+          `pass fp16 data (Uint16Array of fp16 bits from halfBitsFromArray(), or Float16Array), or use backend 'cpu'`,
+      );
+    }
+    try {
+      return new GpuStorage(new this.#addon.DeviceBuffer(elementCount(desc) * FP16_BYTES, this.#device));
+    } catch (error) {
+      throw fromNative(error, `allocating a ${desc.shape.join('×')} float16 tensor on ${this.#info.device ?? this.kind}`);
+    }
+  }
+
+  async write(storage: Storage, desc: TensorDesc, data: Float32Array | Uint16Array): Promise<void> {
+    this.#assertOpen();
+    if (!(data instanceof Uint16Array)) throw invalidTypeError('data', 'Uint16Array (fp16 bits)', data, 'E_DTYPE');
+    try {
+      await this.#addon.upload(this.#buffer(storage), data.subarray(0, elementCount(desc)));
+    } catch (error) {
+      throw fromNative(error, 'upload to the device failed');
+    }
+  }
+
+  async read(storage: Storage, desc: TensorDesc): Promise<Uint16Array> {
+    this.#assertOpen();
+    const out = new Uint16Array(elementCount(desc));
+    try {
+      await this.#addon.download(this.#buffer(storage), out);
+    } catch (error) {
+      throw fromNative(error, 'download from the device failed');
+    }
+    return out;
+  }
+
+  canImplement(problem: ConvProblem, algorithm: Algorithm): Applicability {
+    if (problem.dtype !== 'float16') {
+      return { ok: false, reason: `the ${this.kind} kernels take float16 tensors, not ${problem.dtype}` };
+    }
+    const reason = this.#addon.canImplement(problemArgs(problem, algorithm, 'fp16'));
+    return reason === null ? { ok: true } : { ok: false, reason };
+  }
+
+  /**
+   * The heuristic behind `algorithm: 'auto'`, a first guess to be replaced by measurements (bench/NOTES.md):
+   * 1. C < 8 or K < 8 (RGB stems, 1-channel heads): direct — Winograd's channel sum has too little to share.
+   * 2. Otherwise the largest Winograd tile that fits the output at least twice in each direction, so the partial
+   *    tiles at the border waste at most about a third of the work: F(6,3) when min(outH, outW) ≥ 12, F(4,3) at
+   *    ≥ 8, else F(2,3); each only if its kernel can run the problem, trying smaller tiles next.
+   * 3. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
+   */
+  chooseAlgorithm(problem: ConvProblem): { algorithm: Algorithm; reason: string } {
+    if (problem.c < 8 || problem.k < 8) {
+      return { algorithm: 'direct', reason: `C=${problem.c}, K=${problem.k}: fewer than 8 channels, direct` };
+    }
+    const side = Math.min(problem.outH, problem.outW);
+    const tiles: Algorithm[] = side >= 12 ? ['winograd-f6', 'winograd-f4', 'winograd-f2'] : side >= 8 ? ['winograd-f4', 'winograd-f2'] : ['winograd-f2'];
+    const refusals: string[] = [];
+    for (const algorithm of tiles) {
+      const applicable = this.canImplement(problem, algorithm);
+      if (applicable.ok) {
+        const skipped = refusals.length > 0 ? ` (${refusals.join('; ')})` : '';
+        return { algorithm, reason: `smaller output side ${side}: ${algorithm}${skipped}` };
+      }
+      refusals.push(`${algorithm}: ${applicable.reason}`);
+    }
+    return { algorithm: 'direct', reason: `no Winograd tile applies (${refusals.join('; ')}), direct` };
+  }
+
+  async prepareFilter(
+    filter: Storage,
+    problem: ConvProblem,
+    algorithm: Algorithm,
+    precision: WinogradPrecision,
+  ): Promise<PreparedFilter> {
+    this.#assertOpen();
+    const args = problemArgs(problem, algorithm, precision);
+    let bytes: number;
+    try {
+      bytes = this.#addon.preparedFilterBytes(args);
+    } catch (error) {
+      throw fromNative(error, `preparing the filter for ${algorithm}`);
+    }
+    const prepared = new GpuPreparedFilter(this.#allocateBytes(bytes, 'the prepared filter'), algorithm, precision);
+    try {
+      await this.#addon.prepareFilter({ ...args, filter: this.#buffer(filter), output: prepared.buffer });
+    } catch (error) {
+      prepared.free();
+      throw fromNative(error, `preparing the filter for ${algorithm}`);
+    }
+    return prepared;
+  }
+
+  async conv2d(call: ConvCall): Promise<RunInfo> {
+    this.#assertOpen();
+    const { problem, algorithm, precision } = call;
+    const prepared = call.filter instanceof GpuPreparedFilter ? call.filter : undefined;
+    if (prepared && prepared.algorithm !== algorithm) {
+      throw new NovaError('E_ARG', `the filter was prepared for ${prepared.algorithm}, but ${algorithm} was asked to run`);
+    }
+    const winograd = WINOGRAD_M[algorithm] !== undefined;
+    const usedPrecision: WinogradPrecision = prepared ? prepared.precision : precision;
+    const args = problemArgs(problem, algorithm, usedPrecision);
+    try {
+      await this.#addon.conv2d({
+        ...args,
+        // A prepared direct filter is the KRSC copy; a prepared Winograd filter is U.
+        filterLayout: prepared ? 'krsc' : problem.filterLayout,
+        filterPrepared: prepared !== undefined && winograd,
+        input: this.#buffer(call.input),
+        filter: this.#buffer(call.filter),
+        bias: call.bias === null ? null : this.#buffer(call.bias),
+        output: this.#buffer(call.output),
+      });
+    } catch (error) {
+      throw fromNative(error, `${algorithm} on ${this.#info.device ?? this.kind}`);
+    }
+    const m = WINOGRAD_M[algorithm];
+    const filterMode = prepared ? 'pre-transformed filter' : 'filter transformed in the call';
+    return {
+      backend: this.kind,
+      algorithm,
+      path:
+        m === undefined
+          ? 'direct-fp16'
+          : `fused-f${m}x3-fp16${usedPrecision === 'compensated' ? '-compensated' : ''} ${filterMode}`,
+      layoutConverted: problem.layout === 'nchw',
+      ...(winograd ? { precision: usedPrecision } : {}),
+    };
+  }
+
+  dispose(): void {
+    // Device buffers are owned (and freed) by their Storage objects; the per-device stream lives with the process.
+    this.#disposed = true;
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed) throw disposedError(`${this.kind} backend`);
+  }
+
+  #buffer(storage: Storage): NativeDeviceBuffer {
+    if (!(storage instanceof GpuStorage)) {
+      throw new NovaError('E_ARG', `a storage of another backend was passed to the ${this.kind} backend`);
+    }
+    return storage.buffer;
+  }
+
+  #allocateBytes(bytes: number, what: string): NativeDeviceBuffer {
+    try {
+      return new this.#addon.DeviceBuffer(bytes, this.#device);
+    } catch (error) {
+      throw fromNative(error, `allocating ${bytes} bytes for ${what}`);
+    }
+  }
+}
+
+/** Provider for src-ts/api/providers.ts: availability with the reason, and opening the backend. */
+export function gpuProvider(kind: GpuKind): { info(): Promise<BackendInfo>; create(): Promise<Backend> } {
+  return {
+    info: async () => gpuBackendInfo(kind),
+    create: async () => GpuBackend.open(kind),
+  };
+}
