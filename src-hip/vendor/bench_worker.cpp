@@ -52,7 +52,8 @@ struct Target {
 struct TargetResult {
     std::string label;
     bool ok = false;
-    std::string reason;     // why it did not run (cannot implement, vendor unavailable, runtime error)
+    bool unsupported = false;  // our kernel's can_implement said no (reason says why)
+    std::string reason;        // why it did not run (cannot implement, vendor unavailable, runtime error)
     std::string algorithm;  // vendor: what its search chose; ours: the kernel
     std::string mode;       // "graph" or "events"
     std::string mode_note;  // why graph capture was not used, when it was asked for
@@ -138,6 +139,7 @@ protected:
             Napi::Object o = Napi::Object::New(env);
             o.Set("label", r.label);
             o.Set("ok", r.ok);
+            o.Set("unsupported", r.unsupported);
             if (!r.reason.empty()) o.Set("reason", r.reason);
             o.Set("algorithm", r.algorithm);
             o.Set("mode", r.mode);
@@ -305,6 +307,7 @@ private:
     void run_ours(const Target& t, TargetResult& r) {
         const char* why = t.m == 0 ? direct_can_implement(shape_) : wino_can_implement(shape_, t.m);
         if (why != nullptr) {
+            r.unsupported = true;
             r.reason = why;
             return;
         }
