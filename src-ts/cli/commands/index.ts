@@ -9,4 +9,5 @@ export const commands: Readonly<Record<string, () => Promise<{ default: Command 
   doctor: () => import('./doctor.js'),
   conv: () => import('./conv.js'),
   gen: () => import('./gen.js'),
+  bench: () => import('./bench.js'),
 };
