@@ -1,25 +1,16 @@
-/** Backend providers: how the API learns what is available and opens a backend. */
+/** Backend providers: how the API learns what is available (with the reason when not) and opens a backend. */
 import type { Backend, BackendInfo, BackendKind } from '../backends/backend.js';
-import { NovaError } from './errors.js';
+import { cpuBackendInfo, createCpuBackend } from '../backends/cpu-backend.js';
+import { gpuProvider } from '../backends/gpu-backend.js';
 
 export interface BackendProvider {
-  /** Never throws: loads the addon if needed and reports availability with the reason. */
+  /** Never rejects: loads the addon if needed and reports availability with the reason. */
   info(): Promise<BackendInfo>;
   create(): Promise<Backend>;
 }
 
-function pending(kind: BackendKind): BackendProvider {
-  const reason = `the ${kind} backend module is not wired in yet`;
-  return {
-    info: async () => ({ kind, available: false, reason }),
-    create: async () => {
-      throw new NovaError('E_BACKEND_UNAVAILABLE', reason);
-    },
-  };
-}
-
-export const providers: Record<BackendKind, BackendProvider> = {
-  cpu: pending('cpu'),
-  cuda: pending('cuda'),
-  hip: pending('hip'),
+export const providers: Readonly<Record<BackendKind, BackendProvider>> = {
+  cpu: { info: async () => cpuBackendInfo(), create: async () => createCpuBackend() },
+  cuda: gpuProvider('cuda'),
+  hip: gpuProvider('hip'),
 };

@@ -2,7 +2,7 @@
  * Runs one convolution layer on a device the way `nova conv` and `nova demo` report it: seeded data (rounded to
  * fp16 for float16 runs, so the reference sees the operands the device sees), the result checked against a
  * float64 direct convolution from the CPU addon (‖out − ref‖₂ / ‖ref‖₂ and max |out − ref|), and the wall time
- * of `plan.run` (filter transformed once, output read back not included) as the median of a few runs.
+ * of `plan.run` (a plan from prepareConv; reading the output back is not included) as the median of a few runs.
  */
 import { performance } from 'node:perf_hooks';
 import type { AlgorithmChoice, ConvResult } from '../api/conv2d.js';
@@ -10,8 +10,8 @@ import type { Device } from '../api/device.js';
 import { toHalf } from '../api/fp16.js';
 import type { DType, WinogradPrecision } from '../backends/backend.js';
 import { Rng } from '../numerics/data.js';
+import { referenceConv2dF64 } from '../binding/cpu-native.js';
 import { roundToHalf } from '../util/fp16.js';
-import { referenceConv } from './reference.js';
 
 export interface LayerSpec {
   readonly name?: string;
@@ -66,14 +66,24 @@ function deviceData(values: Float64Array, dtype: DType): Float32Array | Uint16Ar
   return dtype === 'float16' ? toHalf(values) : Float32Array.from(values);
 }
 
-/** KRSC → KCRS: the CPU reference takes filters in KCRS order. */
-function krscToKcrs(krsc: Float64Array, k: number, r: number, s: number, c: number): Float64Array {
-  const kcrs = new Float64Array(krsc.length);
-  for (let ki = 0; ki < k; ki++)
-    for (let ri = 0; ri < r; ri++)
-      for (let si = 0; si < s; si++)
-        for (let ci = 0; ci < c; ci++) kcrs[((ki * c + ci) * r + ri) * s + si] = krsc[((ki * r + ri) * s + si) * c + ci]!;
-  return kcrs;
+/** The float64 direct convolution of exactly the values the device got, or why it cannot be computed. */
+async function reference(
+  spec: LayerSpec,
+  input: Float64Array,
+  filterKrsc: Float64Array,
+  bias: Float64Array | null,
+): Promise<{ ok: true; output: Float64Array } | { ok: false; reason: string }> {
+  try {
+    const output = await referenceConv2dF64(
+      { ...spec, s: spec.r, padH: spec.pad, padW: spec.pad, strideH: spec.stride, strideW: spec.stride, filterLayout: 'krsc' },
+      input,
+      filterKrsc,
+      bias,
+    );
+    return { ok: true, output };
+  } catch (error) {
+    return { ok: false, reason: `float64 reference unavailable: ${(error as Error).message}` };
+  }
 }
 
 export async function runLayer(device: Device, spec: LayerSpec, progress: (text: string) => void): Promise<LayerReport> {
@@ -110,16 +120,16 @@ export async function runLayer(device: Device, spec: LayerSpec, progress: (text:
     const medianMs = times[Math.floor(times.length / 2)]!;
 
     progress(`  float64 reference for ${describeSpec(spec)} …`);
-    const reference = await referenceConv(spec, input, krscToKcrs(filterKrsc, spec.k, spec.r, spec.r, spec.c), bias);
+    const ref = await reference(spec, input, filterKrsc, bias);
     const { output: _output, ...result } = first;
-    const errors = reference.ok ? compare(out, reference.output) : null;
+    const errors = ref.ok ? compare(out, ref.output) : null;
     return {
       spec,
       result,
       relError: errors?.relError ?? null,
       maxAbsError: errors?.maxAbsError ?? null,
       nonFinite: countNonFinite(out),
-      ...(reference.ok ? {} : { referenceNote: reference.reason }),
+      ...(ref.ok ? {} : { referenceNote: ref.reason }),
       medianMs,
       timesMs: times,
       gflops: layerFlops(spec) / (medianMs * 1e6),

@@ -32,7 +32,7 @@ const conv: Command = {
   details: [
     'Data: uniform(-1,1) input, uniform filter scaled by 1/sqrt(C·R·S), rounded to the dtype; the float64 direct',
     'reference (CPU addon) uses exactly those rounded values. Error = ‖out − ref‖₂ / ‖ref‖₂ over the whole output.',
-    'Time: wall clock of one convolution with the filter transformed beforehand, median of --runs after a warm-up run.',
+    'Time: wall clock of plan.run() (prepareConv plan; output not read back), median of --runs after a warm-up run.',
     'Example: nova conv --n 1 --c 64 --k 64 --hw 56 --algo winograd-f6',
   ].join('\n'),
   async run(flags, _positionals, io) {

@@ -78,18 +78,22 @@ const demo: Command = {
       io.out(`NOVA demo on ${device.kind}${device.info.device ? ` (${device.info.device})` : ''}: ${device.selection}`);
       io.out(`fp16 3x3 convolutions, padding 1, bias + ReLU, NHWC, batch ${n}; error vs float64 direct on the same data`);
       io.out('');
-      io.out(`${'layer'.padEnd(34)} ${'algorithm'.padEnd(12)} ${'error (rel L2)'.padEnd(16)} ${'time ms'.padStart(9)} ${'GFLOP/s'.padStart(8)}  path`);
-      for (const { suite, where, report } of reports) {
-        const label = `${suite.split(' ')[0]} ${where} ${report.spec.c}x${report.spec.h}`;
+      const labels = reports.map(({ suite, where, report }) => `${suite.split(' ')[0]} ${where} (${report.spec.c}x${report.spec.h})`);
+      const width = Math.max(...labels.map((l) => l.length)) + 1;
+      io.out(`${'layer'.padEnd(width)} ${'algorithm'.padEnd(12)} ${'error (rel L2)'.padEnd(15)} ${'time ms'.padStart(9)} ${'GFLOP/s'.padStart(8)}`);
+      reports.forEach(({ report }, i) => {
         const error = report.relError === null ? 'n/a' : report.relError.toExponential(2);
         io.out(
-          `${label.padEnd(34)} ${report.result.algorithm.padEnd(12)} ${error.padEnd(16)} ${report.medianMs.toFixed(2).padStart(9)} ${report.gflops.toFixed(1).padStart(8)}  ${report.result.path}`,
+          `${labels[i]!.padEnd(width)} ${report.result.algorithm.padEnd(12)} ${error.padEnd(15)} ${report.medianMs.toFixed(2).padStart(9)} ${report.gflops.toFixed(1).padStart(8)}`,
         );
-      }
+      });
       const missing = reports.find((r) => r.report.relError === null);
       if (missing) io.out(`\nerror: ${formatError(missing.report)}`);
-      io.out(`\nwhy this algorithm: ${reports[0]?.report.result.reason ?? ''}`);
-      io.out(`time = median wall clock of ${runs} runs with the filter pre-transformed; GFLOP/s counts direct-convolution FLOPs`);
+      io.out('\nwhy each algorithm:');
+      reports.forEach(({ report }, i) => io.out(`  ${labels[i]}: ${report.result.reason}`));
+      io.out('paths that ran:');
+      for (const path of new Set(reports.map(({ report }) => report.result.path))) io.out(`  ${path}`);
+      io.out(`time = median wall clock of ${runs} runs of a prepared plan (output not read back); GFLOP/s counts direct-convolution FLOPs`);
       io.progress(`nova demo: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return 0;
     } finally {

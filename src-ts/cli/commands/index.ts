@@ -10,4 +10,5 @@ export const commands: Readonly<Record<string, () => Promise<{ default: Command 
   conv: () => import('./conv.js'),
   gen: () => import('./gen.js'),
   bench: () => import('./bench.js'),
+  upscale: () => import('./upscale.js'),
 };
