@@ -64,6 +64,8 @@ export interface NativeVendorInfo {
 }
 
 export interface NativeDeviceInfo {
+  available?: boolean;
+  reason?: string;
   name?: string;
   driverVersion?: string;
   runtimeVersion?: string;

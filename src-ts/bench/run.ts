@@ -147,8 +147,15 @@ export async function bench(options: BenchOptions = {}): Promise<BenchReport> {
   let device: ReturnType<BenchNative['deviceInfo']> = {};
   if (native) {
     device = safe(() => native!.deviceInfo(0), {});
-    vendor = safe(() => native!.vendorInfo(), { library: 'unknown', available: false, reason: 'vendorInfo() threw' });
+    if (device.available === false) {
+      // The addon loads but there is no usable device (no driver, no GPU): nothing to time.
+      noGpuReason = `no GPU device: ${device.reason ?? 'unknown reason'}`;
+      native = null;
+    } else {
+      vendor = safe(() => native!.vendorInfo(), { library: 'unknown', available: false, reason: 'vendorInfo() threw' });
+    }
   }
+  if (!native) vendor = { ...vendor, reason: vendor.reason || noGpuReason };
 
   let e2e: EndToEnd | null = null;
   let e2eNote = '';
@@ -267,7 +274,7 @@ async function benchCase(
     });
   } catch (error) {
     // The whole case failed on the device (no device, out of memory): every row says so, the run goes on.
-    const message = `benchConv: ${(error as Error).message}`;
+    const message = (error as Error).message;
     return r.algorithms.map((algo) => emptyRow(base, algo, vendor, 'error', message));
   }
   const byLabel = new Map(result.results.map((t) => [t.label, t]));

@@ -67,6 +67,9 @@ const benchCommand: Command = {
       report = doc as BenchReport;
     } else {
       const suites = String(flags.suite) === 'all' ? suiteNames() : list('suite', flags.suite);
+      for (const s of suites) {
+        if (!suiteNames().includes(s)) throw new UsageError(`--suite takes ${suiteNames().join(', ')} or all, got '${s}'`);
+      }
       const batches = list('batch', flags.batch).map((b) => {
         const n = Number(b);
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--batch takes positive integers, got '${b}'`);
