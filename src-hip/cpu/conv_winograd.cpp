@@ -1,8 +1,9 @@
 // Winograd F(m,3) convolution on the CPU: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A per m×m output tile, stride 1,
 // dilation 1, any padding; border tiles read zeros outside the input and write only inside the output.
 //
-// Filters are transformed once per call (U, laid out [α²][K][C]). A work item is a block of tile rows of one
-// image: its tiles' V (laid out [α²][C][tiles]) feed α² small products M = U·V, then Y = AᵀMA per tile. Each
+// Filters are transformed once per call (U, laid out [α²][C][K]). A work item is a block of tile rows of one
+// image: its tiles' V (laid out [α²][C][tiles]) feed α² small products M = Vᵀ·U (laid out [α²][tiles][K]),
+// then Y = AᵀMA per tile. Each
 // output value is computed by the same sequence of operations whatever the blocking or thread count, so results
 // are bit-identical across runs and thread counts.
 #include <algorithm>
@@ -16,53 +17,107 @@
 namespace nova::cpu {
 namespace {
 
-/** A matrix kept as its nonzero entries per row: skipping zero coefficients keeps 0·Inf out of the transforms, as
- *  kernels with the constants folded in do, and saves work (the transforms are sparse). */
-template <typename Acc, int Cols>
-struct SparseRows {
-  struct Row {
-    int count = 0;
-    int col[Cols];
-    Acc value[Cols];
-  };
-  std::vector<Row> rows;
-
-  SparseRows(const std::vector<double>& dense, int row_count) : rows(static_cast<std::size_t>(row_count)) {
-    for (int i = 0; i < row_count; ++i) {
-      Row& row = rows[static_cast<std::size_t>(i)];
-      for (int j = 0; j < Cols; ++j) {
-        const double v = dense[static_cast<std::size_t>(i * Cols + j)];
-        if (v == 0) continue;
-        row.col[row.count] = j;
-        row.value[row.count] = static_cast<Acc>(v);
-        ++row.count;
+/**
+ * out = L·X·Lᵀ for an Outer×Inner matrix L (Bᵀ, G or Aᵀ). The dense loops vectorise; when they produce a NaN (a
+ * non-finite value met a zero coefficient: 0·Inf), the tile is recomputed skipping zero coefficients, as kernels
+ * with the constants folded in do, so Inf stays Inf. Both forms add the same nonzero products in the same order,
+ * so finite results are identical.
+ */
+template <typename Acc, int Outer, int Inner>
+class Transform {
+ public:
+  explicit Transform(const std::vector<double>& matrix) {
+    for (int i = 0; i < Outer; ++i) {
+      for (int l = 0; l < Inner; ++l) {
+        const Acc v = static_cast<Acc>(matrix[static_cast<std::size_t>(i * Inner + l)]);
+        dense_[i][l] = v;
+        transposed_[l][i] = v;
+        if (v != 0) {
+          nonzero_col_[i][nonzero_count_[i]] = l;
+          ++nonzero_count_[i];
+        }
       }
     }
   }
-  const Row& operator[](int i) const { return rows[static_cast<std::size_t>(i)]; }
+
+  void apply(const Acc (&x)[Inner][Inner], Acc (&out)[Outer][Outer]) const {
+    Acc half[Outer][Inner];
+    for (int i = 0; i < Outer; ++i) {
+      for (int j = 0; j < Inner; ++j) half[i][j] = 0;
+      for (int l = 0; l < Inner; ++l) {
+        const Acc coefficient = dense_[i][l];
+        for (int j = 0; j < Inner; ++j) half[i][j] += coefficient * x[l][j];
+      }
+    }
+    bool any_nan = false;
+    for (int i = 0; i < Outer; ++i) {
+      for (int j = 0; j < Outer; ++j) out[i][j] = 0;
+      for (int l = 0; l < Inner; ++l) {
+        const Acc h = half[i][l];
+        for (int j = 0; j < Outer; ++j) out[i][j] += h * transposed_[l][j];
+      }
+      for (int j = 0; j < Outer; ++j) any_nan |= out[i][j] != out[i][j];
+    }
+    if (any_nan) apply_sparse(x, out);
+  }
+
+ private:
+  void apply_sparse(const Acc (&x)[Inner][Inner], Acc (&out)[Outer][Outer]) const {
+    Acc half[Outer][Inner];
+    for (int i = 0; i < Outer; ++i) {
+      for (int j = 0; j < Inner; ++j) {
+        Acc sum = 0;
+        for (int e = 0; e < nonzero_count_[i]; ++e) sum += dense_[i][nonzero_col_[i][e]] * x[nonzero_col_[i][e]][j];
+        half[i][j] = sum;
+      }
+    }
+    for (int i = 0; i < Outer; ++i) {
+      for (int j = 0; j < Outer; ++j) {
+        Acc sum = 0;
+        for (int e = 0; e < nonzero_count_[j]; ++e) sum += half[i][nonzero_col_[j][e]] * dense_[j][nonzero_col_[j][e]];
+        out[i][j] = sum;
+      }
+    }
+  }
+
+  Acc dense_[Outer][Inner];
+  Acc transposed_[Inner][Outer];
+  int nonzero_col_[Outer][Inner];
+  int nonzero_count_[Outer] = {};
 };
 
-/** out = L·X·Lᵀ for X (Inner×Inner) and L given by its sparse rows (Outer×Inner). */
-template <typename Acc, int Outer, int Inner, typename Rows, typename Get>
-inline void sandwich(const Rows& left, Get x, Acc (&out)[Outer][Outer]) {
-  Acc half[Outer][Inner];
-  for (int i = 0; i < Outer; ++i) {
-    const auto& row = left[i];
-    for (int j = 0; j < Inner; ++j) {
-      Acc sum = 0;
-      for (int e = 0; e < row.count; ++e) sum += row.value[e] * x(row.col[e], j);
-      half[i][j] = sum;
+/**
+ * out[0..Width) = Σ_c u[c·u_stride + j] · v[c·v_stride] for one tile and a block of output channels, kept in
+ * registers over the whole sum. With residuals (split) each c adds u·v, then u·v_lo, then u_lo·v, in turn, as
+ * three fp16 MMAs into one fp32 accumulator would.
+ */
+template <typename Acc, int Width>
+inline void accumulate_block(bool split, const Acc* u, const Acc* u_lo, const Acc* v, const Acc* v_lo, std::int64_t channels,
+                             std::int64_t u_stride, std::int64_t v_stride, Acc* out) {
+  Acc sum[Width] = {};
+  if (split) {
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const Acc v_hi = v[c * v_stride], v_res = v_lo[c * v_stride];
+      const Acc* u_hi = u + c * u_stride;
+      const Acc* u_res = u_lo + c * u_stride;
+      for (int j = 0; j < Width; ++j) {
+        sum[j] += u_hi[j] * v_hi;
+        sum[j] += u_hi[j] * v_res;
+        sum[j] += u_res[j] * v_hi;
+      }
+    }
+  } else {
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const Acc v_c = v[c * v_stride];
+      const Acc* u_c = u + c * u_stride;
+      for (int j = 0; j < Width; ++j) sum[j] += u_c[j] * v_c;
     }
   }
-  for (int j = 0; j < Outer; ++j) {
-    const auto& row = left[j];
-    for (int i = 0; i < Outer; ++i) {
-      Acc sum = 0;
-      for (int e = 0; e < row.count; ++e) sum += half[i][row.col[e]] * row.value[e];
-      out[i][j] = sum;
-    }
-  }
+  for (int j = 0; j < Width; ++j) out[j] = sum[j];
 }
+
+/** Output channels per register block in the Σ_c U⊙V products. */
+constexpr int kChannelBlock = 16;
 
 template <typename T, typename Acc, int Alpha>
 ConvStats winograd(const ConvArgs<T>& args) {
@@ -75,13 +130,13 @@ ConvStats winograd(const ConvArgs<T>& args) {
   const detail::ActivationStrides out(args.layout, p.k, out_h, out_w);
   const bool split = args.storage == Storage::kCompensated;
 
-  const SparseRows<Acc, Alpha> bt(args.matrices.bt, Alpha);
-  const SparseRows<Acc, 3> g(args.matrices.g, Alpha);
-  const SparseRows<Acc, Alpha> at(args.matrices.at, kM);
+  const Transform<Acc, Alpha, Alpha> bt(args.matrices.bt);
+  const Transform<Acc, Alpha, 3> g(args.matrices.g);
+  const Transform<Acc, kM, Alpha> at(args.matrices.at);
 
   ConvStats result;
 
-  // U = G g Gᵀ, [α²][K][C]; with compensated storage u_lo holds the residuals.
+  // U = G g Gᵀ, [α²][C][K]; with compensated storage u_lo holds the residuals.
   const std::size_t filter_values = static_cast<std::size_t>(kTiles * p.k * p.c);
   std::vector<Acc> u(filter_values), u_lo(split ? filter_values : 0);
   {
@@ -91,10 +146,12 @@ ConvStats winograd(const ConvArgs<T>& args) {
       StageStats& stage = stats[static_cast<std::size_t>(worker)];
       for (std::int64_t c = 0; c < p.c; ++c) {
         const T* taps = args.filter + (k * p.c + c) * 9;
+        Acc filter[3][3];
+        for (int i = 0; i < 9; ++i) filter[i / 3][i % 3] = static_cast<Acc>(taps[i]);
         Acc transformed[Alpha][Alpha];
-        sandwich<Acc, Alpha, 3>(g, [&](int i, int j) { return static_cast<Acc>(taps[i * 3 + j]); }, transformed);
+        g.apply(filter, transformed);
         for (int e = 0; e < kTiles; ++e) {
-          const std::size_t at_index = static_cast<std::size_t>((e * p.k + k) * p.c + c);
+          const std::size_t at_index = static_cast<std::size_t>((e * p.c + c) * p.k + k);
           const Acc value = transformed[e / Alpha][e % Alpha];
           if (split) {
             float hi, lo;
@@ -110,7 +167,7 @@ ConvStats winograd(const ConvArgs<T>& args) {
     for (const auto& s : stats) result.filter_transform.merge(s);
   }
 
-  // Enough tiles per item for the α² products to vectorise, while leaving several items per thread.
+  // Several tiles per item so each U[e] is reused while in cache, while leaving several items per thread.
   const std::int64_t rows_for_width = std::max<std::int64_t>(1, (32 + tiles_w - 1) / tiles_w);
   const std::int64_t rows_for_balance = std::max<std::int64_t>(1, p.n * tiles_h / (4 * std::int64_t{args.threads}));
   const std::int64_t rows_per_item = std::min({rows_for_width, rows_for_balance, tiles_h});
@@ -152,7 +209,7 @@ ConvStats winograd(const ConvArgs<T>& args) {
           }
         }
         Acc transformed[Alpha][Alpha];
-        sandwich<Acc, Alpha, Alpha>(bt, [&](int i, int j) { return tile[i][j]; }, transformed);
+        bt.apply(tile, transformed);
         for (int e = 0; e < kTiles; ++e) {
           const std::size_t index = static_cast<std::size_t>((e * p.c + c) * max_tiles + t);
           const Acc value = transformed[e / Alpha][e % Alpha];
@@ -168,27 +225,24 @@ ConvStats winograd(const ConvArgs<T>& args) {
       }
     }
 
-    // M[e] = U[e] · V[e]  (K×C times C×tiles), one product per Winograd-domain position e.
+    // M[e] = V[e]ᵀ · U[e]  (tiles×C times C×K), one product per Winograd-domain position e. Output channels go in
+    // blocks held in registers across the whole sum over c; every M value is still Σ_c in ascending c.
     for (int e = 0; e < kTiles; ++e) {
-      for (std::int64_t k = 0; k < p.k; ++k) {
-        Acc* m_row = s.m.data() + (e * p.k + k) * max_tiles;
-        std::fill(m_row, m_row + tile_count, Acc(0));
-        const std::size_t u_row = static_cast<std::size_t>((e * p.k + k) * p.c);
-        for (std::int64_t c = 0; c < p.c; ++c) {
-          const std::size_t v_row = static_cast<std::size_t>((e * p.c + c) * max_tiles);
-          const Acc u_hi = u[u_row + c];
-          const Acc* v_hi = s.v.data() + v_row;
-          if (split) {
-            // Three products accumulated in turn, as three fp16 MMAs into one fp32 accumulator would.
-            const Acc u_res = u_lo[u_row + c];
-            const Acc* v_res = s.v_lo.data() + v_row;
-            for (std::int64_t t = 0; t < tile_count; ++t) {
-              m_row[t] += u_hi * v_hi[t];
-              m_row[t] += u_hi * v_res[t];
-              m_row[t] += u_res * v_hi[t];
-            }
+      const Acc* u_e = u.data() + static_cast<std::size_t>(e * p.c * p.k);
+      const Acc* u_lo_e = split ? u_lo.data() + static_cast<std::size_t>(e * p.c * p.k) : nullptr;
+      const Acc* v_e = s.v.data() + static_cast<std::size_t>(e * p.c * max_tiles);
+      const Acc* v_lo_e = split ? s.v_lo.data() + static_cast<std::size_t>(e * p.c * max_tiles) : nullptr;
+      for (std::int64_t t = 0; t < tile_count; ++t) {
+        Acc* m_row = s.m.data() + (e * max_tiles + t) * p.k;
+        for (std::int64_t k0 = 0; k0 < p.k; k0 += kChannelBlock) {
+          if (k0 + kChannelBlock <= p.k) {
+            accumulate_block<Acc, kChannelBlock>(split, u_e + k0, u_lo_e ? u_lo_e + k0 : nullptr, v_e + t, v_lo_e ? v_lo_e + t : nullptr,
+                                                 p.c, p.k, max_tiles, m_row + k0);
           } else {
-            for (std::int64_t t = 0; t < tile_count; ++t) m_row[t] += u_hi * v_hi[t];
+            for (std::int64_t k = k0; k < p.k; ++k) {
+              accumulate_block<Acc, 1>(split, u_e + k, u_lo_e ? u_lo_e + k : nullptr, v_e + t, v_lo_e ? v_lo_e + t : nullptr, p.c,
+                                       p.k, max_tiles, m_row + k);
+            }
           }
         }
       }
@@ -200,10 +254,12 @@ ConvStats winograd(const ConvArgs<T>& args) {
       const int rows = static_cast<int>(std::min<std::int64_t>(kM, out_h - oh0));
       const int cols = static_cast<int>(std::min<std::int64_t>(kM, out_w - ow0));
       for (std::int64_t k = 0; k < p.k; ++k) {
-        const Acc* m_k = s.m.data() + k * max_tiles + t;
-        const std::int64_t plane_stride = p.k * max_tiles;
+        const Acc* m_k = s.m.data() + t * p.k + k;
+        const std::int64_t plane_stride = max_tiles * p.k;
+        Acc m_tile[Alpha][Alpha];
+        for (int e = 0; e < kTiles; ++e) m_tile[e / Alpha][e % Alpha] = m_k[e * plane_stride];
         Acc y[kM][kM];
-        sandwich<Acc, kM, Alpha>(at, [&](int i, int j) { return m_k[(i * Alpha + j) * plane_stride]; }, y);
+        at.apply(m_tile, y);
         T* dst = args.output + n * out.n + k * out.c;
         const Acc bias = args.bias ? static_cast<Acc>(args.bias[k]) : Acc(0);
         for (int i = 0; i < rows; ++i) {
