@@ -41,6 +41,8 @@ export interface GraphExecutor {
   run(input: Float32Array, height: number, width: number, options?: RunOptions): Promise<GraphRunResult>;
   /** Device memory currently held by this executor's pool (0 on the host executors). */
   pooledBytes(): number;
+  /** Free and total memory of the device, on GPU executors. */
+  deviceMemory?(): { free: number; total: number } | null;
   /** Frees weights and pooled memory; idempotent. */
   dispose(): void;
 }

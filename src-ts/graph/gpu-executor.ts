@@ -147,11 +147,23 @@ export class GpuExecutor implements GraphExecutor {
   readonly algorithms: readonly Algorithm[];
   readonly #graph: Graph;
   readonly #native: NativeGraph;
+  readonly #addon: GpuGraphAddon;
+  readonly #device: number;
   #disposed = false;
 
-  private constructor(graph: Graph, native: NativeGraph, kind: 'cuda' | 'hip', algorithms: Algorithm[], precision: string) {
+  private constructor(
+    graph: Graph,
+    native: NativeGraph,
+    addon: GpuGraphAddon,
+    device: number,
+    algorithms: Algorithm[],
+    precision: string,
+  ) {
+    const kind = addon.platform === 'hip' ? 'hip' : 'cuda';
     this.#graph = graph;
     this.#native = native;
+    this.#addon = addon;
+    this.#device = device;
     this.kind = kind;
     this.algorithms = algorithms;
     const counts = new Map<string, number>();
@@ -169,9 +181,18 @@ export class GpuExecutor implements GraphExecutor {
     } catch (error) {
       throw new NovaError('E_UNSUPPORTED', `graph ${graph.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    await native.load();
-    const kind = addon.platform === 'hip' ? 'hip' : 'cuda';
-    return new GpuExecutor(graph, native, kind, algorithms, options.precision ?? 'fp16');
+    try {
+      await native.load();
+    } catch (error) {
+      native.dispose();
+      throw error;
+    }
+    return new GpuExecutor(graph, native, addon, options.device ?? 0, algorithms, options.precision ?? 'fp16');
+  }
+
+  /** Free and total memory of the device (the whole device, all processes). */
+  deviceMemory(): { free: number; total: number } | null {
+    return this.#addon.memoryInfo ? this.#addon.memoryInfo(this.#device) : null;
   }
 
   pooledBytes(): number {

@@ -11,4 +11,5 @@ export const commands: Readonly<Record<string, () => Promise<{ default: Command 
   gen: () => import('./gen.js'),
   bench: () => import('./bench.js'),
   upscale: () => import('./upscale.js'),
+  serve: () => import('./serve.js'),
 };
