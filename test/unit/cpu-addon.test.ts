@@ -245,6 +245,18 @@ describe('concurrency and threads', () => {
   });
 });
 
+describe('off the JS thread', () => {
+  it('timers keep firing while a conv2d computes', async () => {
+    const p = shape({ n: 1, c: 64, h: 64, w: 64, k: 64 });
+    const d = data(p, 950);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    await conv(Float64Array, p, d, { algorithm: 'direct' }, 'exact', 1);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
+
 describe('raw calls with bad arguments throw, and nothing crashes', () => {
   const p = shape({ n: 1, c: 2, h: 6, w: 6, k: 2 });
   const good = (): Record<string, unknown> => ({
