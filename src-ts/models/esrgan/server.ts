@@ -299,7 +299,13 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
       new Promise<void>((resolve) => {
         queue.closed = true;
         server.close(() => resolve());
-        server.closeIdleConnections?.();
+        server.closeIdleConnections();
+        // Keep-alive sockets would hold close() open: drop them once the queued work is answered.
+        const drain = setInterval(() => {
+          if (queue.running || queue.waiting > 0) return;
+          clearInterval(drain);
+          server.closeAllConnections();
+        }, 20);
       }),
   };
 }
