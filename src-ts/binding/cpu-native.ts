@@ -52,7 +52,8 @@ export interface CpuConvArgs<A extends CpuFloatArray = CpuFloatArray> {
    * 'exact' (default): arithmetic in the array type, nothing rounded. 'fp16': the GPU's numerics — float arithmetic,
    * V = BᵀdB and U = GgGᵀ rounded to fp16, Σ_c U⊙V and AᵀMA in float, output rounded to fp16 after bias and ReLU
    * (direct: float accumulation, fp16 output). 'compensated': like 'fp16' with V and U kept as fp16 hi + fp16 lo,
-   * products hi·hi + hi·lo + lo·hi accumulated in float; output rounded to fp16.
+   * products hi·hi + hi·lo + lo·hi accumulated in float; output rounded to fp16. Input, filter and bias are used
+   * as given: round them to fp16 first to mirror float16 tensors exactly.
    */
   readonly storage?: CpuStorage;
   /** Worker threads (1..1024); default: the machine's hardware concurrency. Results do not depend on it. */

@@ -76,6 +76,8 @@ const SHAPES: Shape[] = [
   shape({ n: 2, c: 7, h: 13, w: 11, k: 1, padH: 0, padW: 0, layout: 'nchw', relu: true }),
   shape({ n: 3, c: 4, h: 9, w: 16, k: 6, padH: 2, padW: 2, relu: true }),
   shape({ n: 1, c: 16, h: 20, w: 19, k: 8, padH: 1, padW: 0, layout: 'nchw' }),
+  shape({ n: 1, c: 2, h: 5, w: 8, k: 3, padH: 3, padW: 2, layout: 'nchw', relu: true }),
+  shape({ n: 2, c: 3, h: 1, w: 1, k: 2 }),
 ];
 
 describe('direct convolution', () => {
