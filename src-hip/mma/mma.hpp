@@ -150,4 +150,22 @@ __device__ inline void store_d(const FragD& f, float* d, int row_stride, int col
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 }
 
+// Asynchronous 16-byte global → shared copies (cp.async on NVIDIA sm_80+, a plain copy elsewhere), so a block
+// can issue the next operand loads and keep computing. `valid == false` writes zeros. Both addresses 16-byte
+// aligned. copy_async_wait_all() makes this thread's copies visible to itself; a barrier then publishes them.
+__device__ inline void copy_async_16(void* shared_dst, const void* global_src, bool valid) {
+#if defined(NOVA_MMA_PTX)
+  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(shared_dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(global_src), "r"(valid ? 16 : 0));
+#else   // !NOVA_MMA_PTX
+  *static_cast<uint4*>(shared_dst) = valid ? *static_cast<const uint4*>(global_src) : make_uint4(0u, 0u, 0u, 0u);
+#endif  // NOVA_MMA_PTX
+}
+
+__device__ inline void copy_async_wait_all() {
+#if defined(NOVA_MMA_PTX)
+  asm volatile("cp.async.wait_all;\n" ::: "memory");
+#endif  // NOVA_MMA_PTX
+}
+
 }  // namespace nova::mma

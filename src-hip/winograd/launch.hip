@@ -2,6 +2,8 @@
 // configuration per m, and the launches. Compiled as CUDA by nvcc and as HIP by hipcc.
 #include "launch.hpp"
 
+#include <atomic>
+
 #include "wino_fused.hpp"
 
 namespace nova {
@@ -17,16 +19,21 @@ template <bool C> struct TileConfig<2, C> { using type = FusedConfig<2, 64, 32, 
 template <bool C> struct TileConfig<4, C> { using type = FusedConfig<4, 32, 32, 12, C>; };
 template <> struct TileConfig<6, false> { using type = FusedConfig<6, 32, 16, 8, false>; };
 template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, true>; };
-template <bool C> struct TileConfig<8, C> { using type = FusedConfig<8, 16, 16, 10, C>; };
+
 
 template <class Cfg>
 hipError_t launch_fused(const wino::Params& params, hipStream_t stream) {
-  const auto kernel = wino::wino_fused_fp16_nhwc<Cfg>;
-  // Raising the dynamic shared-memory limit is per function and cheap; doing it on every call keeps it
-  // correct for every device without global state.
-  NOVA_HIP_RETURN_IF_ERROR(
-      hipFuncSetAttribute(reinterpret_cast<const void*>(kernel), hipFuncAttributeMaxDynamicSharedMemorySize,
-                          static_cast<int>(Cfg::kSharedBytes)));
+  // The dynamic shared-memory limit is raised once per kernel and device (it is a host call worth microseconds).
+  constexpr int kMaxDevices = 64;
+  static std::atomic<bool> limit_raised[kMaxDevices];
+  int device = 0;
+  NOVA_HIP_RETURN_IF_ERROR(hipGetDevice(&device));
+  if (device >= kMaxDevices || !limit_raised[device].load(std::memory_order_acquire)) {
+    NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(reinterpret_cast<const void*>(wino::wino_fused_fp16_nhwc<Cfg>),
+                                                 hipFuncAttributeMaxDynamicSharedMemorySize,
+                                                 static_cast<int>(Cfg::kSharedBytes)));
+    if (device < kMaxDevices) limit_raised[device].store(true, std::memory_order_release);
+  }
   const int64_t tile_blocks = (params.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles;
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
@@ -77,7 +84,6 @@ hipError_t wino_transform_filter(const void* filter_krsc_fp16, void* u_out, cons
     case 2: return dispatch_filter<2>(filter_krsc_fp16, u_out, shape, compensated, stream);
     case 4: return dispatch_filter<4>(filter_krsc_fp16, u_out, shape, compensated, stream);
     case 6: return dispatch_filter<6>(filter_krsc_fp16, u_out, shape, compensated, stream);
-    case 8: return dispatch_filter<8>(filter_krsc_fp16, u_out, shape, compensated, stream);
     default: return hipErrorInvalidValue;
   }
 }
@@ -90,7 +96,6 @@ hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_
     case 2: return dispatch_conv<2>(params, compensated, stream);
     case 4: return dispatch_conv<4>(params, compensated, stream);
     case 6: return dispatch_conv<6>(params, compensated, stream);
-    case 8: return dispatch_conv<8>(params, compensated, stream);
     default: return hipErrorInvalidValue;
   }
 }

@@ -12,7 +12,7 @@
 namespace nova {
 
 // nullptr when the fused F(m,3) kernel can run the shape, else why not (m not built, not 3×3, stride or
-// dilation ≠ 1, asymmetric or unsupported padding, …). m ∈ {2, 4, 6, 8}; which are built is listed in the reason.
+// dilation ≠ 1, padding > 2, …). m ∈ {2, 4, 6}; m = 8 is refused with the measured reason.
 const char* wino_can_implement(const ConvShape& shape, int m);
 
 // Bytes of the transformed filter U for (k, c, m): α²·K·C fp16 values (rounded up to the kernel's channel

@@ -31,7 +31,10 @@ struct Params {
 
 // nullptr when F(m,3) applies to the shape, else the reason.
 inline const char* can_implement(const ConvShape& s, int m) {
-  if (m != 2 && m != 4 && m != 6 && m != 8) return "Winograd tile size m must be 2, 4, 6 or 8";
+  if (m == 8)
+    return "F(8,3) is not built: with the generated points its fp16 error on N(0,1) data was > 1 (H200, "
+           "test/kernels, 2026-11-26)";
+  if (m != 2 && m != 4 && m != 6) return "Winograd tile size m must be 2, 4 or 6";
   if (s.r != 3 || s.s != 3) return "Winograd F(m,3) needs a 3x3 filter";
   if (s.stride_h != 1 || s.stride_w != 1) return "Winograd needs stride 1";
   if (s.dil_h != 1 || s.dil_w != 1) return "Winograd needs dilation 1";

@@ -109,10 +109,12 @@ __device__ inline void load_and_transform_input(const Params& p, typename Cfg::M
   }
 }
 
+// Issues the asynchronous copies of U for one step; the caller waits (copy_async_wait_all) before the barrier.
 template <class Cfg>
 __device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopStorage& s, int k0, int c0) {
   // 16-byte vectors: two per (plane, ξ, k) row of 16 channels.
   constexpr int kVectors = Cfg::kPlanes * Cfg::kPositions * Cfg::kBlockK * 2;
+#pragma unroll 4
   for (int index = threadIdx.x; index < kVectors; index += Cfg::kThreads) {
     const int half_row = index & 1;
     const int row = index >> 1;
@@ -120,11 +122,10 @@ __device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopS
     const int position = (row / Cfg::kBlockK) % Cfg::kPositions;
     const int plane = row / (Cfg::kBlockK * Cfg::kPositions);
     const int k = k0 + k_local;
-    uint4 value = make_uint4(0u, 0u, 0u, 0u);
-    if (k < p.k)
-      value = *reinterpret_cast<const uint4*>(p.u + plane * p.u_plane +
-                                              u_index(position, k, c0 + 8 * half_row, Cfg::kPositions, p.k));
-    *reinterpret_cast<uint4*>(&s.u[plane][position][k_local][8 * half_row]) = value;
+    const bool valid = k < p.k;
+    const __half* src = p.u + plane * p.u_plane +
+                        u_index(position, valid ? k : 0, c0 + 8 * half_row, Cfg::kPositions, p.k);
+    mma::copy_async_16(&s.u[plane][position][k_local][8 * half_row], src, valid);
   }
 }
 
@@ -207,8 +208,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) wino_fused_fp16_nhwc(Params 
       for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
 
   for (int c0 = 0; c0 < p.c; c0 += kChannelStep) {
+    load_filter_step<Cfg>(p, shared.main_loop, k0, c0);  // in flight during the input transform
     load_and_transform_input<Cfg>(p, shared.main_loop, tile0, c0);
-    load_filter_step<Cfg>(p, shared.main_loop, k0, c0);
+    mma::copy_async_wait_all();
     __syncthreads();
     multiply<Cfg>(shared.main_loop, warp, acc);
     __syncthreads();

@@ -1,0 +1,348 @@
+// Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
+// reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
+// Build: see test/kernels/build.sh.  Run: kernel_test [--bench] [--seed N]
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../src-hip/compat/hip_compat.hpp"
+#include "../../src-hip/cpu/half.hpp"
+#include "../../src-hip/direct/launch.hpp"
+#include "../../src-hip/winograd/launch.hpp"
+
+using nova::ConvShape;
+using nova::cpu::float_from_half_bits;
+using nova::cpu::half_bits_from_float;
+
+namespace {
+
+constexpr uint16_t kPoison = 0x7e55;  // a NaN payload no kernel produces
+
+int g_failures = 0;
+
+struct DeviceBuffer {
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  explicit DeviceBuffer(size_t n) : bytes(n) { NOVA_HIP_CHECK(hipMalloc(&ptr, n > 0 ? n : 1)); }
+  ~DeviceBuffer() { (void)hipFree(ptr); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  void upload(const std::vector<uint16_t>& v) {
+    NOVA_HIP_CHECK(hipMemcpy(ptr, v.data(), v.size() * 2, hipMemcpyHostToDevice));
+  }
+  std::vector<uint16_t> download(size_t count) const {
+    std::vector<uint16_t> v(count);
+    NOVA_HIP_CHECK(hipMemcpy(v.data(), ptr, count * 2, hipMemcpyDeviceToHost));
+    return v;
+  }
+};
+
+std::vector<uint16_t> random_halves(size_t count, std::mt19937_64& rng, double scale = 1.0) {
+  std::normal_distribution<double> normal(0.0, scale);
+  std::vector<uint16_t> v(count);
+  for (auto& x : v) x = half_bits_from_float(static_cast<float>(normal(rng)));
+  return v;
+}
+
+// float64 reference on the fp16 values: NHWC input, KRSC filter.
+std::vector<double> reference_conv(const ConvShape& s, const std::vector<uint16_t>& x, const std::vector<uint16_t>& f,
+                                   const std::vector<uint16_t>* bias, bool relu) {
+  std::vector<double> xd(x.size()), fd(f.size());
+  for (size_t i = 0; i < x.size(); ++i) xd[i] = float_from_half_bits(x[i]);
+  for (size_t i = 0; i < f.size(); ++i) fd[i] = float_from_half_bits(f[i]);
+  std::vector<double> y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k);
+  size_t o = 0;
+  for (int n = 0; n < s.n; ++n)
+    for (int p = 0; p < s.out_h; ++p)
+      for (int q = 0; q < s.out_w; ++q)
+        for (int k = 0; k < s.k; ++k, ++o) {
+          double sum = bias ? float_from_half_bits((*bias)[k]) : 0.0;
+          for (int r = 0; r < s.r; ++r) {
+            const int ih = p * s.stride_h - s.pad_h + r * s.dil_h;
+            if (ih < 0 || ih >= s.h) continue;
+            for (int t = 0; t < s.s; ++t) {
+              const int iw = q * s.stride_w - s.pad_w + t * s.dil_w;
+              if (iw < 0 || iw >= s.w) continue;
+              const double* in = &xd[((static_cast<size_t>(n) * s.h + ih) * s.w + iw) * s.c];
+              const double* fk = &fd[((static_cast<size_t>(k) * s.r + r) * s.s + t) * s.c];
+              for (int c = 0; c < s.c; ++c) sum += in[c] * fk[c];
+            }
+          }
+          y[o] = relu ? (sum < 0 ? 0.0 : sum) : sum;
+        }
+  return y;
+}
+
+struct Variant {
+  std::string name;
+  int m;  // 0 = direct
+  bool compensated;
+  double tolerance;  // on ‖out − ref‖ / ‖ref‖, N(0,1) data
+};
+
+// Runs one variant on the device into y (poisoned first). Returns the runtime status.
+hipError_t run_variant(const Variant& v, const ConvShape& s, const DeviceBuffer& x, const DeviceBuffer& f,
+                       const DeviceBuffer* u, const void* bias, DeviceBuffer& y, bool relu) {
+  if (v.m == 0) return nova::direct_conv2d_fp16_nhwc(x.ptr, f.ptr, bias, y.ptr, s, relu, nullptr);
+  return nova::wino_conv2d_fp16_nhwc(x.ptr, u->ptr, bias, y.ptr, s, v.m, relu, v.compensated, nullptr);
+}
+
+struct CheckResult {
+  double rel_error = 0;
+  size_t unwritten = 0, mismatched_nonfinite = 0;
+};
+
+void check_shape(const Variant& v, const ConvShape& s, bool use_bias, bool relu, bool inject_nonfinite,
+                 std::mt19937_64& rng) {
+  if (v.m != 0 && nova::wino_can_implement(s, v.m) != nullptr) return;
+  const size_t x_count = static_cast<size_t>(s.n) * s.h * s.w * s.c;
+  const size_t f_count = static_cast<size_t>(s.k) * s.r * s.s * s.c;
+  const size_t y_count = static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k;
+  auto x = random_halves(x_count, rng);
+  const auto f = random_halves(f_count, rng, 1.0 / std::sqrt(static_cast<double>(s.c) * s.r * s.s));
+  const auto b = random_halves(s.k, rng);
+  if (inject_nonfinite) {
+    x[x_count / 3] = 0x7e00;  // NaN
+    x[(2 * x_count) / 3] = 0x7c00;  // +Inf
+  }
+  const auto ref = reference_conv(s, x, f, use_bias ? &b : nullptr, relu);
+  DeviceBuffer dx(x_count * 2), df(f_count * 2), db(s.k * 2), dy(y_count * 2);
+  dx.upload(x);
+  df.upload(f);
+  db.upload(b);
+  dy.upload(std::vector<uint16_t>(y_count, kPoison));
+  std::unique_ptr<DeviceBuffer> du;
+  if (v.m != 0) {
+    du = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
+    NOVA_HIP_CHECK(nova::wino_transform_filter(df.ptr, du->ptr, s, v.m, v.compensated, nullptr));
+  }
+  NOVA_HIP_CHECK(run_variant(v, s, dx, df, du.get(), use_bias ? db.ptr : nullptr, dy, relu));
+  NOVA_HIP_CHECK(hipDeviceSynchronize());
+  const auto y = dy.download(y_count);
+  CheckResult r;
+  double err2 = 0, ref2 = 0;
+  for (size_t i = 0; i < y_count; ++i) {
+    if (y[i] == kPoison) ++r.unwritten;
+    const double out = float_from_half_bits(y[i]);
+    if (!std::isfinite(ref[i])) {
+      // NaN must stay NaN; ±Inf must stay non-finite.
+      if (std::isnan(ref[i]) ? !std::isnan(out) : std::isfinite(out)) ++r.mismatched_nonfinite;
+      continue;
+    }
+    if (inject_nonfinite) continue;  // a Winograd tile spreads a NaN over its whole tile; only check the above
+    err2 += (out - ref[i]) * (out - ref[i]);
+    ref2 += ref[i] * ref[i];
+  }
+  r.rel_error = ref2 > 0 ? std::sqrt(err2 / ref2) : std::sqrt(err2);
+  const bool ok = r.unwritten == 0 && r.mismatched_nonfinite == 0 && (inject_nonfinite || r.rel_error <= v.tolerance) &&
+                  !std::isnan(r.rel_error);
+  if (!ok) ++g_failures;
+  std::printf("%-5s %-10s n=%-2d c=%-4d %4dx%-4d k=%-4d %dx%d pad=%d,%d str=%d dil=%d bias=%d relu=%d%s  rel=%.2e unwritten=%zu nonfinite_mismatch=%zu\n",
+              ok ? "ok" : "FAIL", v.name.c_str(), s.n, s.c, s.h, s.w, s.k, s.r, s.s, s.pad_h, s.pad_w, s.stride_h,
+              s.dil_h, use_bias, relu, inject_nonfinite ? " nan/inf" : "", r.rel_error, r.unwritten,
+              r.mismatched_nonfinite);
+}
+
+void check_layout(std::mt19937_64& rng) {
+  const int n = 2, c = 5, h = 7, w = 3;
+  const size_t count = static_cast<size_t>(n) * c * h * w;
+  const auto src = random_halves(count, rng);
+  DeviceBuffer a(count * 2), b(count * 2), back(count * 2);
+  a.upload(src);
+  b.upload(std::vector<uint16_t>(count, kPoison));
+  NOVA_HIP_CHECK(nova::nchw_to_nhwc_fp16(a.ptr, b.ptr, n, c, h, w, nullptr));
+  NOVA_HIP_CHECK(nova::nhwc_to_nchw_fp16(b.ptr, back.ptr, n, c, h, w, nullptr));
+  NOVA_HIP_CHECK(hipDeviceSynchronize());
+  const auto nhwc = b.download(count), nchw = back.download(count);
+  size_t bad = 0;
+  for (int in = 0; in < n; ++in)
+    for (int ic = 0; ic < c; ++ic)
+      for (int ih = 0; ih < h; ++ih)
+        for (int iw = 0; iw < w; ++iw) {
+          const size_t from = ((static_cast<size_t>(in) * c + ic) * h + ih) * w + iw;
+          const size_t to = ((static_cast<size_t>(in) * h + ih) * w + iw) * c + ic;
+          bad += nhwc[to] != src[from];
+        }
+  bad += nchw != src;
+  if (bad) ++g_failures;
+  std::printf("%-5s layout nchw->nhwc->nchw %dx%dx%dx%d mismatches=%zu\n", bad ? "FAIL" : "ok", n, c, h, w, bad);
+}
+
+// ---- timing ----
+
+struct Layer {
+  const char* name;
+  int n, c, hw, k;
+};
+
+float median(std::vector<float> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median over `reps` of the time per launch of 20 back-to-back launches between two events (so launch latency
+// hides behind the previous kernel, as in a CUDA graph), after warm-up, rotating among input buffers.
+template <class Launch>
+float time_us(Launch&& launch, int buffers, int reps) {
+  constexpr int kBatch = 20;
+  for (int i = 0; i < 5; ++i) NOVA_HIP_CHECK(launch(i % buffers));
+  NOVA_HIP_CHECK(hipDeviceSynchronize());
+  hipEvent_t start, stop;
+  NOVA_HIP_CHECK(hipEventCreate(&start));
+  NOVA_HIP_CHECK(hipEventCreate(&stop));
+  std::vector<float> times;
+  for (int i = 0; i < reps; ++i) {
+    NOVA_HIP_CHECK(hipEventRecord(start, nullptr));
+    for (int j = 0; j < kBatch; ++j) NOVA_HIP_CHECK(launch(j % buffers));
+    NOVA_HIP_CHECK(hipEventRecord(stop, nullptr));
+    NOVA_HIP_CHECK(hipEventSynchronize(stop));
+    float ms = 0;
+    NOVA_HIP_CHECK(hipEventElapsedTime(&ms, start, stop));
+    times.push_back(ms * 1000.0f / kBatch);
+  }
+  NOVA_HIP_CHECK(hipEventDestroy(start));
+  NOVA_HIP_CHECK(hipEventDestroy(stop));
+  return median(times);
+}
+
+void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
+  const Layer layers[] = {
+      {"resnet50 64x56", 1, 64, 56, 64},     {"resnet50 256x14", 1, 256, 14, 256}, {"vgg16 256x56", 1, 256, 56, 256},
+      {"sd15 320x64", 1, 320, 64, 320},      {"sd15 640x32", 1, 640, 32, 640},     {"sd15 1280x16", 1, 1280, 16, 1280},
+      {"resnet50 64x56", 32, 64, 56, 64},    {"resnet50 256x14", 32, 256, 14, 256}, {"vgg16 256x56", 32, 256, 56, 256},
+      {"sd15 320x64", 32, 320, 64, 320},     {"sd15 640x32", 32, 640, 32, 640},    {"sd15 1280x16", 32, 1280, 16, 1280},
+  };
+  std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, 4 rotating inputs)\n%-18s %3s", "layer", "N");
+  for (const auto& v : variants) std::printf(" %10s", v.name.c_str());
+  std::printf(" %10s\n", "filterF6");
+  for (const auto& L : layers) {
+    const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
+    const size_t x_count = static_cast<size_t>(s.n) * s.h * s.w * s.c;
+    const size_t f_count = static_cast<size_t>(s.k) * 9 * s.c;
+    constexpr int kBuffers = 4;
+    std::vector<std::unique_ptr<DeviceBuffer>> xs;
+    for (int i = 0; i < kBuffers; ++i) {
+      xs.push_back(std::make_unique<DeviceBuffer>(x_count * 2));
+      xs.back()->upload(random_halves(x_count, rng));
+    }
+    DeviceBuffer f(f_count * 2), y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2), bias(s.k * 2);
+    f.upload(random_halves(f_count, rng, 0.05));
+    bias.upload(random_halves(s.k, rng));
+    std::printf("%-18s %3d", L.name, L.n);
+    for (const auto& v : variants) {
+      if (v.m == 0 && (L.n > 1 || L.c >= 256)) {
+        std::printf(" %10s", "-");  // the direct kernel is a correctness path; skip the slowest cases
+        continue;
+      }
+      std::unique_ptr<DeviceBuffer> u;
+      if (v.m != 0) {
+        u = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
+        NOVA_HIP_CHECK(nova::wino_transform_filter(f.ptr, u->ptr, s, v.m, v.compensated, nullptr));
+      }
+      const float us = time_us(
+          [&](int i) {
+            const hipError_t e = run_variant(v, s, *xs[i], f, u.get(), bias.ptr, y, true);
+            return e;
+          },
+          kBuffers, 25);
+      std::printf(" %10.1f", us);
+      std::fflush(stdout);
+    }
+    {
+      DeviceBuffer u(nova::wino_filter_bytes(s, 6, false));
+      const float us =
+          time_us([&](int) { return nova::wino_transform_filter(f.ptr, u.ptr, s, 6, false, nullptr); }, 1, 5);
+      std::printf(" %10.1f", us);
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool do_bench = false;
+  int profile_m = 0;  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32, for a profiler
+  uint64_t seed = 20261126;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--bench")) do_bench = true;
+    if (!std::strcmp(argv[i], "--profile") && i + 1 < argc) profile_m = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
+  }
+  try {
+    hipDeviceProp_t prop;
+    NOVA_HIP_CHECK(hipGetDeviceProperties(&prop, 0));
+    std::printf("device: %s, %d SMs, seed %llu\n", prop.name, prop.multiProcessorCount,
+                static_cast<unsigned long long>(seed));
+    std::mt19937_64 rng(seed);
+    if (profile_m) {
+      const ConvShape s = nova::make_conv_shape(32, 640, 32, 32, 640, 3, 3, 1, 1);
+      DeviceBuffer x(static_cast<size_t>(s.n) * s.h * s.w * s.c * 2), f(static_cast<size_t>(s.k) * 9 * s.c * 2);
+      DeviceBuffer y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2), u(nova::wino_filter_bytes(s, profile_m, false));
+      x.upload(random_halves(x.bytes / 2, rng));
+      f.upload(random_halves(f.bytes / 2, rng, 0.05));
+      NOVA_HIP_CHECK(nova::wino_transform_filter(f.ptr, u.ptr, s, profile_m, false, nullptr));
+      for (int i = 0; i < 2; ++i)
+        NOVA_HIP_CHECK(nova::wino_conv2d_fp16_nhwc(x.ptr, u.ptr, nullptr, y.ptr, s, profile_m, false, false, nullptr));
+      NOVA_HIP_CHECK(hipDeviceSynchronize());
+      return 0;
+    }
+    const std::vector<Variant> variants = {
+        {"direct", 0, false, 1e-3},   {"F2", 2, false, 2e-3},     {"F4", 4, false, 5e-3},
+        {"F6", 6, false, 1e-2},       {"F6comp", 6, true, 2e-3},
+        {"F4comp", 4, true, 1e-3},
+    };
+    std::uniform_int_distribution<int> pick(0, 1 << 30);
+    // Fixed edge shapes, then random ones.
+    struct Case {
+      ConvShape shape;
+      bool bias, relu;
+    };
+    std::vector<Case> shapes = {
+        {nova::make_conv_shape(1, 3, 37, 53, 1, 3, 3, 1, 1), true, false},
+        {nova::make_conv_shape(2, 16, 14, 14, 16, 3, 3, 1, 1), false, true},
+        {nova::make_conv_shape(3, 64, 12, 12, 64, 3, 3, 0, 0), true, true},
+        {nova::make_conv_shape(1, 100, 9, 11, 33, 3, 3, 1, 1), true, false},
+        {nova::make_conv_shape(1, 17, 5, 3, 40, 3, 3, 1, 1), false, false},
+        {nova::make_conv_shape(2, 256, 14, 14, 256, 3, 3, 1, 1), true, true},
+        {nova::make_conv_shape(1, 8, 3, 3, 8, 3, 3, 0, 0), false, false},
+        {nova::make_conv_shape(4, 32, 20, 20, 24, 3, 3, 2, 2), true, false},
+    };
+    for (int i = 0; i < 12; ++i) {
+      const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
+      const int k = 1 + pick(rng) % 80, pad = pick(rng) % 2;
+      const ConvShape s = nova::make_conv_shape(n, c, h, w, k, 3, 3, pad, pad);
+      if (s.out_h >= 1 && s.out_w >= 1) shapes.push_back({s, pick(rng) % 2 == 1, pick(rng) % 2 == 1});
+    }
+    for (const auto& v : variants)
+      for (const Case& t : shapes) check_shape(v, t.shape, t.bias, t.relu, false, rng);
+    for (const auto& v : variants) check_shape(v, nova::make_conv_shape(2, 24, 19, 23, 20, 3, 3, 1, 1), true, false, true, rng);
+    // Shapes only the direct kernel takes.
+    const Variant direct = variants[0];
+    for (const ConvShape& s : {nova::make_conv_shape(2, 64, 28, 28, 128, 3, 3, 1, 1, 2, 2),
+                               nova::make_conv_shape(1, 35, 17, 13, 7, 1, 1, 0, 0),
+                               nova::make_conv_shape(1, 9, 20, 21, 5, 3, 3, 2, 2, 1, 1, 2, 2),
+                               nova::make_conv_shape(3, 5, 11, 9, 6, 5, 3, 2, 1, 2, 1)})
+      check_shape(direct, s, true, true, false, rng);
+    {
+      // What each Winograd variant refuses, said in words.
+      const ConvShape strided = nova::make_conv_shape(1, 8, 8, 8, 8, 3, 3, 1, 1, 2, 2);
+      const char* reason = nova::wino_can_implement(strided, 6);
+      std::printf("%-5s wino_can_implement(stride 2) -> %s\n", reason ? "ok" : "FAIL", reason ? reason : "null");
+      if (!reason) ++g_failures;
+    }
+    check_layout(rng);
+    std::printf("\nCORRECTNESS: %s (%d failures)\n", g_failures ? "FAIL" : "PASS", g_failures);
+    if (do_bench) bench(variants, rng);
+  } catch (const std::exception& e) {
+    std::printf("ERROR: %s\n", e.what());
+    return 2;
+  }
+  return g_failures ? 1 : 0;
+}
