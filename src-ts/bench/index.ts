@@ -1,6 +1,6 @@
 /** The benchmark as a library: `bench(options)` and the JSON / markdown / SVG writers (see bench/README.md). */
 export { bench, type BenchOptions } from './run.js';
-export { reportJson, validateReport, writeJson } from './report-json.js';
+export { concatReports, reportJson, validateReport, writeJson } from './report-json.js';
 export { reportMarkdown, writeMarkdown } from './report-markdown.js';
 export { reportSvg, writeSvg } from './report-svg.js';
 export { summarize, type SuiteSummary } from './summary.js';

@@ -131,3 +131,27 @@ export function reportJson(report: BenchReport): string {
 export function writeJson(report: BenchReport, path: string): void {
   writeFileSync(path, reportJson(report));
 }
+
+/**
+ * One report from several runs of the same build on the same card (e.g. one process per suite, so a crash in one
+ * cannot lose the others): rows concatenated, the first header kept with every run's suites. Refuses to mix cards.
+ */
+export function concatReports(reports: readonly BenchReport[]): BenchReport {
+  if (reports.length === 0) throw new RangeError('Expected at least one report to concatenate');
+  const first = reports[0]!;
+  for (const r of reports) {
+    if (r.header.card !== first.header.card || r.header.git_commit !== first.header.git_commit) {
+      throw new RangeError(
+        `Expected reports from one card and commit but received ${r.header.card ?? 'none'} @ ${r.header.git_commit ?? '?'} ` +
+          `and ${first.header.card ?? 'none'} @ ${first.header.git_commit ?? '?'}`,
+      );
+    }
+  }
+  return {
+    header: {
+      ...first.header,
+      suites: [...new Map(reports.flatMap((r) => r.header.suites).map((s) => [s.suite, s])).values()],
+    },
+    rows: reports.flatMap((r) => r.rows),
+  };
+}

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { bench } from '../../src-ts/bench/run.js';
-import { reportJson, validateReport } from '../../src-ts/bench/report-json.js';
+import { concatReports, reportJson, validateReport } from '../../src-ts/bench/report-json.js';
 import { reportMarkdown } from '../../src-ts/bench/report-markdown.js';
 import { reportSvg } from '../../src-ts/bench/report-svg.js';
 import { mergePeer } from '../../src-ts/bench/peer.js';
@@ -171,5 +171,14 @@ describe('bench() with a fake GPU native', async () => {
     expect(merged.rows.find((x) => x.suite === 'esrgan')!.peer_torch_eager_us).toBeNull();
     expect(validateReport(JSON.parse(reportJson(merged)))).toEqual([]);
     expect(reportMarkdown(merged)).toContain('torch.compile');
+  });
+
+  it('concatenates per-suite runs of one card and refuses to mix cards', () => {
+    const a = { header: report.header, rows: report.rows.filter((r) => r.suite === 'resnet50') };
+    const b = { header: { ...report.header, suites: [report.header.suites[1]!] }, rows: report.rows.filter((r) => r.suite === 'esrgan') };
+    const both = concatReports([a, b]);
+    expect(both.rows).toHaveLength(report.rows.length);
+    expect(both.header.suites.map((s) => s.suite)).toEqual(['resnet50', 'esrgan']);
+    expect(() => concatReports([a, { ...b, header: { ...b.header, card: 'Other GPU' } }])).toThrow(/one card and commit/);
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { bench } from '../../bench/run.js';
 import { mergePeer, type PeerReport } from '../../bench/peer.js';
 import { progressLine } from '../../bench/progress.js';
-import { validateReport, writeJson } from '../../bench/report-json.js';
+import { concatReports, validateReport, writeJson } from '../../bench/report-json.js';
 import { reportMarkdown, writeMarkdown } from '../../bench/report-markdown.js';
 import { writeSvg } from '../../bench/report-svg.js';
 import { summarize } from '../../bench/summary.js';
@@ -46,7 +46,7 @@ const benchCommand: Command = {
     md: { type: 'string', placeholder: '<file>', description: 'write the markdown report' },
     svg: { type: 'string', placeholder: '<file>', description: 'write the SVG speedup chart' },
     peer: { type: 'string', placeholder: '<file>', description: 'merge a PyTorch peer report (bench/peer_torch.py --json)' },
-    from: { type: 'string', placeholder: '<file>', description: 'render an existing JSON report instead of running' },
+    from: { type: 'string', placeholder: '<a.json,b.json>', description: 'render saved JSON reports (concatenated) instead of running' },
     progress: { type: 'boolean', description: 'progress bar on stderr', default: true },
   },
   details: [
@@ -61,10 +61,14 @@ const benchCommand: Command = {
   async run(flags, _positionals, io) {
     let report: BenchReport;
     if (flags.from !== undefined) {
-      const doc: unknown = JSON.parse(readFileSync(String(flags.from), 'utf8'));
-      const errors = validateReport(doc);
-      if (errors.length) throw new UsageError(`--from ${String(flags.from)} is not a nova-bench/1 report: ${errors.slice(0, 3).join('; ')}`);
-      report = doc as BenchReport;
+      report = concatReports(
+        list('from', flags.from).map((file) => {
+          const doc: unknown = JSON.parse(readFileSync(file, 'utf8'));
+          const errors = validateReport(doc);
+          if (errors.length) throw new UsageError(`--from ${file} is not a nova-bench/1 report: ${errors.slice(0, 3).join('; ')}`);
+          return doc as BenchReport;
+        }),
+      );
     } else {
       const suites = String(flags.suite) === 'all' ? suiteNames() : list('suite', flags.suite);
       for (const s of suites) {
