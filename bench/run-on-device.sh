@@ -17,6 +17,11 @@ mkdir -p "$out" /tmp/nova-bench
 node=/tmp/nova-bench/node
 xz -dc .carry/bench/node.xz > "$node" && chmod +x "$node" || { echo "no carried node"; exit 1; }
 export NOVA_GPU_ADDON=$PWD/.carry/bench/nova_gpu.node
+# cuDNN is loaded with dlopen("libcudnn.so.9"): if it is not on the loader path, use the copy PyTorch ships.
+if ! ldconfig -p | grep -q 'libcudnn.so.9 '; then
+  cudnn_lib=$(python3 -c 'import os, nvidia.cudnn as m; print(os.path.join(list(m.__path__)[0], "lib"))' 2>/dev/null)
+  [ -n "$cudnn_lib" ] && export LD_LIBRARY_PATH=$cudnn_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv | tee "$out/bench.log"
 
 # One process per suite: a crash in one suite cannot lose the others' rows.
