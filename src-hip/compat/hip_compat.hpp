@@ -1,16 +1,21 @@
 // The one file that includes a GPU runtime header. Kernels and launchers are written against the HIP API; under
-// nvcc (or a host compiler building against CUDA) this maps the hip* names used in src-hip/ onto CUDA. Build for
-// AMD by defining __HIP_PLATFORM_AMD__ (hipcc does) or NOVA_PLATFORM_HIP.
+// nvcc (or a host compiler building against CUDA) this maps the hip* names used in src-hip/ onto CUDA. AMD is
+// chosen when clang compiles HIP (__HIP__; Debian's hipcc defines no platform macro) or when __HIP_PLATFORM_AMD__
+// or NOVA_PLATFORM_HIP is defined (host-only files of the AMD build).
 #pragma once
 
 #include <stdexcept>
 #include <string>
 
-#if defined(__HIP_PLATFORM_AMD__) || defined(__HIP_PLATFORM_HCC__) || defined(NOVA_PLATFORM_HIP)
+#if defined(__HIP_PLATFORM_AMD__) || defined(__HIP_PLATFORM_HCC__) || defined(NOVA_PLATFORM_HIP) || \
+    (defined(__HIP__) && !defined(__CUDACC__))
 #define NOVA_PLATFORM_AMD 1
+#if !defined(__HIP_PLATFORM_AMD__)
+#define __HIP_PLATFORM_AMD__ 1
+#endif  // !__HIP_PLATFORM_AMD__
 #include <hip/hip_fp16.h>
 #include <hip/hip_runtime.h>
-#else  // !(__HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP)
+#else  // !(__HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP || __HIP__)
 #define NOVA_PLATFORM_NVIDIA 1
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -65,7 +70,7 @@ using hipDeviceProp_t = cudaDeviceProp;
 #define __shfl(value, src_lane) __shfl_sync(0xffffffffu, (value), (src_lane))
 #define __shfl_down(value, delta) __shfl_down_sync(0xffffffffu, (value), (delta))
 #endif  // __CUDACC__
-#endif  // __HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP
+#endif  // __HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP || __HIP__
 
 #if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
 #define NOVA_DEVICE_COMPILER 1
