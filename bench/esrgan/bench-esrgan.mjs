@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/**
+ * ESRGAN on the GPU: accuracy of the full-size fixture against the float64 forward, per-layer error and activation
+ * ranges on a crop, then images/s and latency at several input sizes, for each conv-algorithm policy.
+ *
+ *   node bench/esrgan/bench-esrgan.mjs --model <esrgan-thick dir> [--ref ref64-x4.f32] [--sizes 128,256,512]
+ *        [--policies default,f6,direct] [--reps 20] [--warmup 3] [--crop 32] [--json out.json]
+ *
+ * Needs `npm run build:ts` (imports dist/). Latency = wall time of one `executor.run()` (one native async call:
+ * fp32 upload + all 154 convs and 163 other nodes + fp32 download); compute = device events around the nodes only.
+ * The float64 reference of the fixture comes from --ref (written by `--write-ref` on any machine with the CPU addon;
+ * it takes ~30 s there) or is computed here.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CpuExecutor } from '../../dist/graph/cpu-executor.js';
+import { GpuExecutor } from '../../dist/graph/gpu-executor.js';
+import { psnr, rangeOf, relativeError } from '../../dist/graph/stats.js';
+import { loadEsrgan } from '../../dist/models/esrgan/esrgan.js';
+import { cropImage, decodePng, encodePng, toBytes } from '../../dist/models/esrgan/image.js';
+import { PNG } from 'pngjs';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    ref: { type: 'string' },
+    'write-ref': { type: 'string' },
+    sizes: { type: 'string', default: '128,256,512' },
+    policies: { type: 'string', default: 'default,f6,direct' },
+    reps: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    crop: { type: 'string', default: '32' },
+    json: { type: 'string' },
+    'save-png': { type: 'string' },
+  },
+});
+
+const POLICIES = {
+  default: undefined, // src-ts/graph/gpu-executor.ts DEFAULT_POLICY: F(4,3) trunk, direct at the 3-channel edges
+  f6: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f6' : 'direct'),
+  f4: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f4' : 'direct'),
+  direct: 'direct',
+};
+
+const model = await loadEsrgan({ scale: 4, path: args.model });
+const packageRoot = join(model.modelJsonPath, '..', '..', '..');
+const fixture = decodePng(readFileSync(join(packageRoot, 'assets', 'fixture.png')));
+const sample = PNG.sync.read(readFileSync(join(packageRoot, 'assets', 'samples', '4x', 'result.png')));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const report = { date: new Date().toISOString(), model: model.modelJsonPath, policies: {} };
+
+let reference;
+if (args.ref) {
+  const bytes = readFileSync(args.ref);
+  reference = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+} else {
+  const started = performance.now();
+  reference = (await new CpuExecutor(model.fused, { dtype: 'float64' }).run(fixture.data, fixture.height, fixture.width)).output;
+  console.log(`float64 reference of the fixture on the CPU: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (args['write-ref']) writeFileSync(args['write-ref'], Buffer.from(reference.buffer));
+}
+const psnr8VsSample = (out) => {
+  let sum = 0;
+  for (let p = 0; p < out.length / 3; p++) for (let c = 0; c < 3; c++) sum += (toBytes(out[p * 3 + c]) - sample.data[p * 4 + c]) ** 2;
+  return 10 * Math.log10((255 * 255) / (sum / out.length));
+};
+report.referenceVsPublishedSampleDb = psnr8VsSample(reference);
+
+// Per-layer reference on a crop: every node's float64 output (the crop is small, so all of them fit).
+const side = Number(args.crop);
+const crop = cropImage(fixture, 48, 40, side, side);
+const refLayers = new Map();
+await new CpuExecutor(model.fused, { dtype: 'float64' }).run(crop.data, crop.height, crop.width, {
+  onNode: ({ node, data }) => refLayers.set(node.name, Float64Array.from(data)),
+});
+
+for (const name of args.policies.split(',')) {
+  if (!(name in POLICIES)) throw new Error(`unknown policy ${name} (${Object.keys(POLICIES).join(', ')})`);
+  const entry = {};
+  report.policies[name] = entry;
+  let executor;
+  try {
+    executor = await GpuExecutor.create(model.fused, { algorithm: POLICIES[name] });
+    entry.description = executor.description;
+    entry.weightBytes = executor.pooledBytes();
+    const full = await executor.run(fixture.data, fixture.height, fixture.width);
+    const range = rangeOf(full.output);
+    entry.fixture = {
+      psnrVsFloat64Db: psnr(full.output, reference),
+      relErrVsFloat64: relativeError(full.output, reference),
+      psnr8VsPublishedSampleDb: psnr8VsSample(full.output),
+      nan: range.nan,
+      inf: range.inf,
+      min: range.min,
+      max: range.max,
+    };
+    if (args['save-png'] && name === 'default') {
+      writeFileSync(args['save-png'], encodePng({ width: full.width, height: full.height, data: full.output }));
+    }
+    const layers = [];
+    await executor.run(crop.data, crop.height, crop.width, {
+      onNode: ({ node, data }) => {
+        const ref = refLayers.get(node.name);
+        const ours = rangeOf(data);
+        const exact = rangeOf(ref);
+        layers.push({ name: node.name, op: node.op, relErr: relativeError(data, ref), maxAbsRef: exact.maxAbs, maxAbsOurs: ours.maxAbs, nan: ours.nan, inf: ours.inf });
+      },
+    });
+    const convs = layers.filter((l) => l.op === 'conv2d');
+    entry.layers = {
+      crop: side,
+      worstRelErr: [...layers].sort((a, b) => b.relErr - a.relErr).slice(0, 5),
+      finalRelErr: layers.at(-1).relErr,
+      maxAbsActivation: Math.max(...layers.map((l) => l.maxAbsRef)),
+      maxAbsActivationLayer: layers.reduce((a, b) => (b.maxAbsRef > a.maxAbsRef ? b : a)).name,
+      nonFinite: layers.reduce((s, l) => s + l.nan + l.inf, 0),
+      medianConvRelErr: median(convs.map((l) => l.relErr)),
+      all: layers,
+    };
+    entry.sizes = [];
+    for (const size of args.sizes.split(',').map(Number)) {
+      const input = Float32Array.from({ length: size * size * 3 }, (_, i) => fixture.data[i % fixture.data.length]);
+      const wall = [];
+      const compute = [];
+      for (let i = 0; i < Number(args.warmup) + Number(args.reps); i++) {
+        const started = performance.now();
+        const result = await executor.run(input, size, size);
+        if (i >= Number(args.warmup)) {
+          wall.push(performance.now() - started);
+          compute.push(result.timings.compute);
+        }
+      }
+      const row = { size, latencyMs: median(wall), computeMs: median(compute), imagesPerSecond: 1000 / median(wall), p90LatencyMs: [...wall].sort((a, b) => a - b)[Math.floor(wall.length * 0.9)] };
+      entry.sizes.push(row);
+      console.log(`${name} ${size}x${size}: ${JSON.stringify(row)}`);
+    }
+    entry.pooledBytes = executor.pooledBytes();
+    entry.deviceMemory = executor.deviceMemory();
+  } catch (error) {
+    entry.error = `${error.code ?? ''} ${error.message}`;
+    console.log(`${name}: ${entry.error}`);
+  } finally {
+    executor?.dispose();
+  }
+  const { layers, ...rest } = entry;
+  console.log(`${name}: ${JSON.stringify({ ...rest, layers: layers && { ...layers, all: undefined } })}`);
+}
+if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * Bounded load test of the upscale server on localhost: starts `createUpscaleServer` in this process on
+ * 127.0.0.1 (or targets --url, which must be localhost), then
+ *   1. warm-up: one request; records device memory (free) and the executor's pooled bytes as the baseline,
+ *   2. load: --requests PNGs of --size² at --concurrency, stopped early at --duration seconds,
+ *   3. abuse: a burst above the queue limit (expects 429s) and malformed bodies (expects 400s),
+ *   4. checks the server still answers, and that device memory is back at the baseline (± --tolerance-mib).
+ * Prints throughput, latency p50/p99, status counts and the memory check; --json writes them.
+ *
+ *   node bench/esrgan/loadtest.mjs --model <esrgan-thick dir> --requests 100 --concurrency 4 --size 128
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createUpscaleServer, serviceOf } from '../../dist/models/esrgan/server.js';
+import { encodePng } from '../../dist/models/esrgan/image.js';
+import { Upscaler } from '../../dist/models/esrgan/upscaler.js';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    url: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+    requests: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '4' },
+    duration: { type: 'string', default: '60' },
+    size: { type: 'string', default: '128' },
+    queue: { type: 'string', default: '8' },
+    'tolerance-mib': { type: 'string', default: '1' },
+    json: { type: 'string' },
+  },
+});
+
+const requests = Number(args.requests);
+const concurrency = Number(args.concurrency);
+const deadline = performance.now() + Number(args.duration) * 1000;
+const size = Number(args.size);
+
+let url = args.url;
+let upscaler;
+let instance;
+if (url) {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--url must be localhost, got ${host}`);
+} else {
+  upscaler = await Upscaler.create({ modelPath: args.model, backend: args.backend });
+  console.log(`server: ${upscaler.executor.description}; ${upscaler.selection}`);
+  instance = createUpscaleServer(serviceOf(upscaler), { maxQueue: Number(args.queue), queueTimeoutMs: 60_000, inferenceTimeoutMs: 120_000 });
+  await new Promise((resolve) => instance.server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${instance.server.address().port}`;
+}
+
+const image = encodePng({ width: size, height: size, data: Float32Array.from({ length: size * size * 3 }, (_, i) => (Math.sin(i * 0.013) + 1) / 2) });
+const post = async (body) => {
+  const started = performance.now();
+  const res = await fetch(`${url}/upscale`, { method: 'POST', body, headers: { 'content-type': 'image/png' } });
+  await res.arrayBuffer();
+  return { status: res.status, ms: performance.now() - started };
+};
+const health = async () => (await fetch(`${url}/healthz`)).json();
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+// 1. warm-up and baseline
+const warm = await post(image);
+if (warm.status !== 200) throw new Error(`warm-up request failed with ${warm.status}`);
+const baseline = (await health()).memory;
+
+// 2. load
+const statuses = {};
+const latencies = [];
+let sent = 0;
+const loadStarted = performance.now();
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (sent < requests && performance.now() < deadline) {
+      sent++;
+      const { status, ms } = await post(image);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status === 200) latencies.push(ms);
+    }
+  }),
+);
+const loadSeconds = (performance.now() - loadStarted) / 1000;
+
+// 3. abuse: a burst over the queue limit, and bad bodies
+const burst = await Promise.all(Array.from({ length: Number(args.queue) + 6 }, () => post(image)));
+const burstStatuses = {};
+for (const { status } of burst) burstStatuses[status] = (burstStatuses[status] ?? 0) + 1;
+const bad = await Promise.all([post(new Uint8Array(0)), post(new TextEncoder().encode('not a png')), post(image.subarray(0, 60))]);
+
+// 4. still alive, memory back at baseline
+const after = await post(image);
+const final = await health();
+const tolerance = Number(args['tolerance-mib']) * 1024 * 1024;
+const deviceDelta = baseline.device && final.memory.device ? baseline.device.free - final.memory.device.free : null;
+const summary = {
+  url,
+  backend: final.backend,
+  executor: final.executor,
+  size,
+  concurrency,
+  sent,
+  seconds: loadSeconds,
+  throughputImagesPerSecond: (statuses[200] ?? 0) / loadSeconds,
+  latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: Math.max(...latencies) },
+  statuses,
+  burstStatuses,
+  badStatuses: bad.map((b) => b.status),
+  aliveAfter: after.status === 200,
+  memory: { baseline, final: final.memory, deviceBytesLostVsBaseline: deviceDelta, pooledBytesDelta: final.memory.pooledBytes - baseline.pooledBytes },
+};
+const checks = {
+  allLoadRequestsOk: (statuses[200] ?? 0) === sent,
+  burstGot429: (burstStatuses[429] ?? 0) > 0,
+  badGot400: bad.every((b) => b.status === 400),
+  aliveAfter: summary.aliveAfter,
+  memoryBackToBaseline: deviceDelta === null ? 'no device (CPU backend)' : Math.abs(deviceDelta) <= tolerance && summary.memory.pooledBytesDelta === 0,
+};
+summary.checks = checks;
+console.log(JSON.stringify(summary, null, 2));
+if (args.json) writeFileSync(args.json, JSON.stringify(summary, null, 2));
+await instance?.close();
+upscaler?.dispose();
+process.exitCode = Object.values(checks).every((v) => v === true || typeof v === 'string') ? 0 : 1;
