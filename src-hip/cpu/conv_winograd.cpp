@@ -3,9 +3,8 @@
 //
 // Filters are transformed once per call (U, laid out [α²][C][K]). A work item is a block of tile rows of one
 // image: its tiles' V (laid out [α²][C][tiles]) feed α² small products M = Vᵀ·U (laid out [α²][tiles][K]),
-// then Y = AᵀMA per tile. Each
-// output value is computed by the same sequence of operations whatever the blocking or thread count, so results
-// are bit-identical across runs and thread counts.
+// then Y = AᵀMA per tile. Each output value is computed by the same sequence of operations whatever the blocking
+// or thread count, so results are bit-identical across runs and thread counts.
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
@@ -122,7 +121,7 @@ constexpr int kChannelBlock = 16;
 template <typename T, typename Acc, int Alpha>
 ConvStats winograd(const ConvArgs<T>& args) {
   constexpr int kM = Alpha - 2;
-  constexpr int kTiles = Alpha * Alpha;
+  constexpr int kPositions = Alpha * Alpha;  // Winograd-domain positions per tile
   const ConvShape& p = args.shape;
   const std::int64_t out_h = p.out_h(), out_w = p.out_w();
   const std::int64_t tiles_h = (out_h + kM - 1) / kM, tiles_w = (out_w + kM - 1) / kM;
@@ -137,7 +136,7 @@ ConvStats winograd(const ConvArgs<T>& args) {
   ConvStats result;
 
   // U = G g Gᵀ, [α²][C][K]; with compensated storage u_lo holds the residuals.
-  const std::size_t filter_values = static_cast<std::size_t>(kTiles * p.k * p.c);
+  const std::size_t filter_values = static_cast<std::size_t>(kPositions * p.k * p.c);
   std::vector<Acc> u(filter_values), u_lo(split ? filter_values : 0);
   {
     const int workers = worker_count(p.k, args.threads);
@@ -150,16 +149,16 @@ ConvStats winograd(const ConvArgs<T>& args) {
         for (int i = 0; i < 9; ++i) filter[i / 3][i % 3] = static_cast<Acc>(taps[i]);
         Acc transformed[Alpha][Alpha];
         g.apply(filter, transformed);
-        for (int e = 0; e < kTiles; ++e) {
-          const std::size_t at_index = static_cast<std::size_t>((e * p.c + c) * p.k + k);
+        for (int e = 0; e < kPositions; ++e) {
+          const std::size_t u_index = static_cast<std::size_t>((e * p.c + c) * p.k + k);
           const Acc value = transformed[e / Alpha][e % Alpha];
           if (split) {
             float hi, lo;
             detail::store_split(static_cast<float>(value), hi, lo, stage);
-            u[at_index] = hi;
-            u_lo[at_index] = lo;
+            u[u_index] = hi;
+            u_lo[u_index] = lo;
           } else {
-            u[at_index] = detail::store_value<Acc>(value, args.storage, stage);
+            u[u_index] = detail::store_value<Acc>(value, args.storage, stage);
           }
         }
       }
@@ -185,9 +184,9 @@ ConvStats winograd(const ConvArgs<T>& args) {
   parallel_for(items, workers, [&](std::int64_t item, int worker) {
     Scratch& s = scratch[static_cast<std::size_t>(worker)];
     if (s.v.empty()) {
-      s.v.resize(static_cast<std::size_t>(kTiles * p.c * max_tiles));
+      s.v.resize(static_cast<std::size_t>(kPositions * p.c * max_tiles));
       if (split) s.v_lo.resize(s.v.size());
-      s.m.resize(static_cast<std::size_t>(kTiles * p.k * max_tiles));
+      s.m.resize(static_cast<std::size_t>(kPositions * p.k * max_tiles));
     }
     const std::int64_t n = item / items_per_image;
     const std::int64_t first_row = (item % items_per_image) * rows_per_item;
@@ -210,7 +209,7 @@ ConvStats winograd(const ConvArgs<T>& args) {
         }
         Acc transformed[Alpha][Alpha];
         bt.apply(tile, transformed);
-        for (int e = 0; e < kTiles; ++e) {
+        for (int e = 0; e < kPositions; ++e) {
           const std::size_t index = static_cast<std::size_t>((e * p.c + c) * max_tiles + t);
           const Acc value = transformed[e / Alpha][e % Alpha];
           if (split) {
@@ -227,7 +226,7 @@ ConvStats winograd(const ConvArgs<T>& args) {
 
     // M[e] = V[e]ᵀ · U[e]  (tiles×C times C×K), one product per Winograd-domain position e. Output channels go in
     // blocks held in registers across the whole sum over c; every M value is still Σ_c in ascending c.
-    for (int e = 0; e < kTiles; ++e) {
+    for (int e = 0; e < kPositions; ++e) {
       const Acc* u_e = u.data() + static_cast<std::size_t>(e * p.c * p.k);
       const Acc* u_lo_e = split ? u_lo.data() + static_cast<std::size_t>(e * p.c * p.k) : nullptr;
       const Acc* v_e = s.v.data() + static_cast<std::size_t>(e * p.c * max_tiles);
@@ -257,7 +256,7 @@ ConvStats winograd(const ConvArgs<T>& args) {
         const Acc* m_k = s.m.data() + t * p.k + k;
         const std::int64_t plane_stride = max_tiles * p.k;
         Acc m_tile[Alpha][Alpha];
-        for (int e = 0; e < kTiles; ++e) m_tile[e / Alpha][e % Alpha] = m_k[e * plane_stride];
+        for (int e = 0; e < kPositions; ++e) m_tile[e / Alpha][e % Alpha] = m_k[e * plane_stride];
         Acc y[kM][kM];
         at.apply(m_tile, y);
         T* dst = args.output + n * out.n + k * out.c;
