@@ -110,6 +110,10 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     props = torch.cuda.get_device_properties(0)
     l2 = getattr(props, "L2_cache_size", 50 << 20)
+    # One compiled function for every shape: raise the recompile limit so no shape silently falls back to eager.
+    for limit in ("recompile_limit", "cache_size_limit"):
+        if hasattr(torch._dynamo.config, limit):
+            setattr(torch._dynamo.config, limit, 256)
     compiled = None if args.no_compile else torch.compile(conv)
     batches = [int(b) for b in args.batch.split(",")]
     layers_only = set(args.layer.split(",")) if args.layer else None
