@@ -202,4 +202,9 @@ describe('nova gen --target miopen (F(6,3) for ConvMPBidirectWinograd<6-3>)', ()
     expect(e.filter.instructions.length).toBeLessThan(40);
     expect(e.output.instructions.length).toBeLessThan(60);
   });
+
+  it("refuses points that are not in MIOpen's order (the solver's layout fixes them)", () => {
+    expect(() => emitMiopenF6x3(['0', '3/5', '-3/5', '1', '-1', '7/6', '-7/6'])).toThrow(/MIOpen's point order/);
+    expect(() => emitMiopenF6x3(['0', '-1', '1', '2', '-2', '1/2', '-1/2'])).toThrow(/MIOpen's point order/);
+  });
 });
