@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { CpuExecutor } from '../../dist/graph/cpu-executor.js';
 import { GpuExecutor } from '../../dist/graph/gpu-executor.js';
 import { psnr, rangeOf, relativeError } from '../../dist/graph/stats.js';
+import { compareLayers, formatAccuracy } from '../../dist/models/esrgan/accuracy.js';
 import { loadEsrgan } from '../../dist/models/esrgan/esrgan.js';
 import { cropImage, decodePng, encodePng, toBytes } from '../../dist/models/esrgan/image.js';
 import { PNG } from 'pngjs';
@@ -67,13 +68,8 @@ const psnr8VsSample = (out) => {
 };
 report.referenceVsPublishedSampleDb = psnr8VsSample(reference);
 
-// Per-layer reference on a crop: every node's float64 output (the crop is small, so all of them fit).
 const side = Number(args.crop);
 const crop = cropImage(fixture, 48, 40, side, side);
-const refLayers = new Map();
-await new CpuExecutor(model.fused, { dtype: 'float64' }).run(crop.data, crop.height, crop.width, {
-  onNode: ({ node, data }) => refLayers.set(node.name, Float64Array.from(data)),
-});
 
 for (const name of args.policies.split(',')) {
   if (!(name in POLICIES)) throw new Error(`unknown policy ${name} (${Object.keys(POLICIES).join(', ')})`);
@@ -98,26 +94,18 @@ for (const name of args.policies.split(',')) {
     if (args['save-png'] && name === 'default') {
       writeFileSync(args['save-png'], encodePng({ width: full.width, height: full.height, data: full.output }));
     }
-    const layers = [];
-    await executor.run(crop.data, crop.height, crop.width, {
-      onNode: ({ node, data }) => {
-        const ref = refLayers.get(node.name);
-        const ours = rangeOf(data);
-        const exact = rangeOf(ref);
-        layers.push({ name: node.name, op: node.op, relErr: relativeError(data, ref), maxAbsRef: exact.maxAbs, maxAbsOurs: ours.maxAbs, nan: ours.nan, inf: ours.inf });
-      },
-    });
-    const convs = layers.filter((l) => l.op === 'conv2d');
+    const check = await compareLayers(model.fused, executor, crop);
     entry.layers = {
       crop: side,
-      worstRelErr: [...layers].sort((a, b) => b.relErr - a.relErr).slice(0, 5),
-      finalRelErr: layers.at(-1).relErr,
-      maxAbsActivation: Math.max(...layers.map((l) => l.maxAbsRef)),
-      maxAbsActivationLayer: layers.reduce((a, b) => (b.maxAbsRef > a.maxAbsRef ? b : a)).name,
-      nonFinite: layers.reduce((s, l) => s + l.nan + l.inf, 0),
-      medianConvRelErr: median(convs.map((l) => l.relErr)),
-      all: layers,
+      psnrDb: check.psnrDb,
+      nonFinite: check.nonFinite,
+      maxAbsActivation: check.maxAbsActivation,
+      maxAbsActivationNode: check.maxAbsActivationNode,
+      medianConvRelErr: median(check.layers.filter((l) => l.op === 'conv2d').map((l) => l.relErr)),
+      worst: [...check.layers].sort((a, b) => b.relErr - a.relErr).slice(0, 5),
+      all: check.layers,
     };
+    console.log(formatAccuracy(check));
     entry.sizes = [];
     for (const size of args.sizes.split(',').map(Number)) {
       const input = Float32Array.from({ length: size * size * 3 }, (_, i) => fixture.data[i % fixture.data.length]);

@@ -1,7 +1,8 @@
 /** `nova upscale in.png out.png`: ESRGAN super-resolution with the published esrgan-thick weights. */
 import { readFile, writeFile } from 'node:fs/promises';
+import { compareLayers, formatAccuracy } from '../../models/esrgan/accuracy.js';
 import { ESRGAN_INSTALL_HINT } from '../../models/esrgan/esrgan.js';
-import { decodePng, encodePng } from '../../models/esrgan/image.js';
+import { cropImage, decodePng, encodePng } from '../../models/esrgan/image.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE, UPSCALE_BACKENDS, Upscaler, type UpscaleBackend } from '../../models/esrgan/upscaler.js';
 import type { Algorithm } from '../../backends/backend.js';
 import { type Command, type CommandIO, UsageError } from '../command.js';
@@ -39,6 +40,7 @@ const upscale: Command = {
     overlap: { type: 'int', min: 0, max: 256, default: DEFAULT_OVERLAP, description: 'context pixels around each tile, cropped after' },
     algo: { type: 'string', choices: ALGORITHMS, default: 'auto', description: 'conv algorithm for every layer (auto: per-layer policy)' },
     model: { type: 'string', placeholder: '<path>', description: 'model.json, its folder or the package folder (default: NOVA_ESRGAN_PATH, node_modules)' },
+    check: { type: 'int', min: 0, max: 256, default: 0, description: 'debug: per-layer error vs float64 on a centre crop of this size (0: off)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   details: [
@@ -46,6 +48,8 @@ const upscale: Command = {
     'The image is read as RGB in [0, 1] (alpha dropped), the output clipped to [0, 1] and written as 8-bit RGB.',
     'Large images are cut into tiles of at most --tile pixels, each run with --overlap pixels of real context on',
     'every side, which is cropped away, so seams do not show. Stage times go to stderr (or the JSON report).',
+    '--check N runs an N×N centre crop through the chosen backend and the float64 forward with every node captured,',
+    'and prints the worst layers by relative error, the activation range and the PSNR (slow on a CPU: keep N small).',
     'Example: nova upscale photo.png photo-x4.png --scale 4 --tile 256',
   ].join('\n'),
   async run(flags, positionals, io) {
@@ -76,6 +80,13 @@ const upscale: Command = {
       const result = await time('inference', () =>
         upscaler.upscale(image, { tile: flags.tile as number, overlap: flags.overlap as number, onProgress: progressBar(io) }),
       );
+      let accuracy;
+      const check = flags.check as number;
+      if (check > 0) {
+        const crop = cropImage(image, Math.max(0, (image.width - check) >> 1), Math.max(0, (image.height - check) >> 1), check, check);
+        accuracy = await time('check', () => compareLayers(upscaler.model.fused, upscaler.executor, crop));
+        if (!flags.json) io.progress(`per-layer check on a ${crop.width}×${crop.height} centre crop:\n${formatAccuracy(accuracy)}`);
+      }
       const png = await time('encode', () => encodePng(result.image));
       await time('write', () => writeFile(outputPath, png));
       const report = {
@@ -88,6 +99,7 @@ const upscale: Command = {
         tiles: result.tiles,
         stagesMs: stages,
         inferenceMs: result.timings,
+        ...(accuracy ? { check: accuracy } : {}),
       };
       if (flags.json) io.out(JSON.stringify(report, null, 2));
       else {
