@@ -4,59 +4,14 @@
  * Y = AᵀMA in fp32, stored as fp16. Reference: the float64 direct convolution of the same fp16 operands.
  */
 
+import type { CpuConvArgs, CpuConvStats, CpuNative, CpuStageStats, CpuStorage } from '../binding/cpu-native.js';
 import type { ConvData } from './data.js';
 import type { NumericTransform } from './transform.js';
 
-/** Per stored stage, as the CPU addon counts them. */
-export interface StageStats {
-  readonly count: number;
-  readonly inf: number;
-  readonly nan: number;
-  /** Nonzero values that became 0. */
-  readonly flushedToZero: number;
-  readonly subnormal: number;
-  readonly maxAbs: number;
-}
-
-export interface CpuConvStats {
-  readonly inputTransform: StageStats;
-  readonly filterTransform: StageStats;
-  readonly output: StageStats;
-}
-
-export type Storage = 'exact' | 'fp16' | 'compensated';
-
-/** The part of the CPU addon's conv2d the study uses (see docs/architecture.md, "CPU addon"). */
-export interface CpuConvArgs {
-  input: Float64Array | Float32Array;
-  filter: Float64Array | Float32Array;
-  bias: null;
-  output: Float64Array | Float32Array;
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  s: number;
-  padH: number;
-  padW: number;
-  strideH: number;
-  strideW: number;
-  dilationH: number;
-  dilationW: number;
-  layout: 'nchw';
-  relu: false;
-  algorithm: 'direct' | 'winograd';
-  m?: number;
-  matrices?: { at: Float64Array; g: Float64Array; bt: Float64Array };
-  storage?: Storage;
-  threads?: number;
-}
-
-export interface CpuConv {
-  conv2d(args: CpuConvArgs): Promise<CpuConvStats>;
-}
+export type StageStats = CpuStageStats;
+export type Storage = CpuStorage;
+/** The CPU addon, or anything with its conv2d (tests may pass a stub). */
+export type CpuConv = Pick<CpuNative, 'conv2d'>;
 
 export interface StageShares {
   /** Share of stored values that became ±Inf, NaN, or were flushed to zero / are subnormal. */
@@ -76,7 +31,7 @@ export interface Measurement {
   readonly stages: { readonly inputTransform: StageShares; readonly filterTransform: StageShares; readonly output: StageShares };
 }
 
-function convArgs(data: ConvData): Omit<CpuConvArgs, 'input' | 'filter' | 'output' | 'algorithm'> {
+function convArgs(data: ConvData) {
   // 'same' padding: the borders exercise zero-padded tiles as the kernel sees them.
   return {
     bias: null,
@@ -95,7 +50,7 @@ function convArgs(data: ConvData): Omit<CpuConvArgs, 'input' | 'filter' | 'outpu
     dilationW: 1,
     layout: 'nchw',
     relu: false,
-  };
+  } as const;
 }
 
 const references = new WeakMap<ConvData, Float64Array>();
@@ -105,7 +60,15 @@ export async function reference(cpu: CpuConv, data: ConvData): Promise<Float64Ar
   const cached = references.get(data);
   if (cached) return cached;
   const output = new Float64Array(data.k * data.h * data.w);
-  await cpu.conv2d({ ...convArgs(data), input: data.input, filter: data.filter, output, algorithm: 'direct' });
+  const args: CpuConvArgs<Float64Array> = {
+    ...convArgs(data),
+    input: data.input,
+    filter: data.filter,
+    output,
+    algorithm: 'direct',
+    storage: 'exact',
+  };
+  await cpu.conv2d(args);
   references.set(data, output);
   return output;
 }
@@ -130,17 +93,30 @@ export async function measureError(
   storage: Storage,
 ): Promise<Measurement> {
   const ref = await reference(cpu, data);
-  const output = new Float32Array(ref.length).fill(Number.NaN); // poisoned: a skipped write cannot pass
+  // 'fp16' and 'compensated' compute in float whatever the array type; float64 arrays avoid copies.
+  const output = new Float64Array(ref.length).fill(Number.NaN); // poisoned: a skipped write cannot pass
   const stats = await cpu.conv2d({
     ...convArgs(data),
-    input: Float32Array.from(data.input),
-    filter: Float32Array.from(data.filter),
+    input: data.input,
+    filter: data.filter,
     output,
     algorithm: 'winograd',
     m: transform.m,
     matrices: { at: transform.AT, g: transform.G, bt: transform.BT },
     storage,
   });
+  return compare(output, ref, stats);
+}
+
+/** The direct convolution in `storage` precision ('fp16': float accumulation, fp16 output) against the reference. */
+export async function measureDirectError(cpu: CpuConv, data: ConvData, storage: Storage): Promise<Measurement> {
+  const ref = await reference(cpu, data);
+  const output = new Float64Array(ref.length).fill(Number.NaN);
+  const stats = await cpu.conv2d({ ...convArgs(data), input: data.input, filter: data.filter, output, algorithm: 'direct', storage });
+  return compare(output, ref, stats);
+}
+
+function compare(output: Float64Array, ref: Float64Array, stats: CpuConvStats): Measurement {
   let errSq = 0;
   let refSq = 0;
   let maxAbsError = 0;

@@ -12,9 +12,9 @@ import { applyScaling, cookToom, type DiagonalScaling } from '../winograd/cook-t
 import { Rational } from '../winograd/rational.js';
 import { Rng, makeConvData, dataMoments, type ConvData } from './data.js';
 import { measureError, type CpuConv } from './measure.js';
-import { predictError } from './model.js';
+import { amplification, predictError } from './model.js';
 import { chooseScaling } from './scaling.js';
-import { exactTransform, isDyadic, toNumeric } from './transform.js';
+import { exactInFp16, exactTransform, isDyadic, toNumeric } from './transform.js';
 
 export type Objective = 'model' | 'fp16';
 
@@ -56,6 +56,8 @@ export interface Candidate {
   readonly points: readonly string[];
   readonly objective: number;
   readonly dyadic: boolean;
+  /** Constants of each (scaled) matrix exact in fp16: Bᵀ and Aᵀ exact allow tensor-core transforms. */
+  readonly exactInFp16: { readonly AT: boolean; readonly G: boolean; readonly BT: boolean };
   readonly scaling: DiagonalScaling;
 }
 
@@ -66,6 +68,8 @@ export interface SearchResult {
   readonly best: readonly Candidate[];
   /** Best dyadic set seen (may also be in `best`), or null. */
   readonly bestDyadic: Candidate | null;
+  /** Best set whose Bᵀ and Aᵀ constants are exact in fp16 (tensor-core transforms), or null. */
+  readonly bestTensorCoreExact: Candidate | null;
 }
 
 /** Positive (symmetric) or signed-with-zero (free) candidate values, smallest denominators first. */
@@ -128,17 +132,21 @@ export async function searchPoints(partial: Partial<SearchOptions> & Pick<Search
     // Cook–Toom is exact by construction; the kept sets are verified at the end.
     const exact = cookToom(m, points);
     const scaling = chooseScaling(exact);
-    const scaled = toNumeric(applyScaling(exact, scaling));
+    const scaledExact = applyScaling(exact, scaling);
+    const scaled = toNumeric(scaledExact);
     const objective =
       options.objective === 'model'
         ? predictError({ transform: scaled, channels: 256, storage: 'fp16', ...moments }).relError
         : (await measureError(options.cpu!, scaled, data!, 'fp16')).relError;
     const value = Number.isFinite(objective) ? objective : Infinity;
-    cache.set(key, { points, objective: value, dyadic: exact.points.every(isDyadic), scaling });
+    cache.set(key, { points, objective: value, dyadic: exact.points.every(isDyadic), exactInFp16: exactInFp16(scaledExact), scaling });
     return value;
   };
 
-  while (evaluations < options.budget) {
+  // Small pools can run out of unseen sets before the budget: stop after many restarts that found nothing new.
+  let staleRestarts = 0;
+  while (evaluations < options.budget && staleRestarts < 50) {
+    const before = evaluations;
     // random distinct start
     const slots: Rational[] = [];
     while (slots.length < nSlots) {
@@ -162,6 +170,7 @@ export async function searchPoints(partial: Partial<SearchOptions> & Pick<Search
         }
       }
     }
+    staleRestarts = evaluations === before ? staleRestarts + 1 : 0;
   }
   const ranked = [...cache.values()].filter((c) => Number.isFinite(c.objective)).sort((a, b) => a.objective - b.objective);
   for (const c of ranked.slice(0, options.keep)) exactTransform(m, c.points, c.scaling); // throws if not exact
@@ -171,5 +180,51 @@ export async function searchPoints(partial: Partial<SearchOptions> & Pick<Search
     evaluations,
     best: ranked.slice(0, options.keep),
     bestDyadic: ranked.find((c) => c.dyadic) ?? null,
+    bestTensorCoreExact: ranked.find((c) => c.exactInFp16.AT && c.exactInFp16.BT) ?? null,
   };
+}
+
+/**
+ * The model's optimum over all real symmetric point sets (0 and ± pairs), by Nelder–Mead on the logarithms of the
+ * pair values, from `start`. Points are not restricted to small denominators here: it shows how far the exact
+ * sets are from the best any points could do under the model.
+ */
+export function continuousOptimum(m: number, start: readonly number[], iterations = 250): { pairs: number[]; q: number } {
+  const q = (logs: readonly number[]): number => {
+    const values = logs.map(Math.exp);
+    const sorted = [...values].sort((a, b) => a - b);
+    if (sorted.some((x, i) => i > 0 && x / sorted[i - 1]! < 1 + 1e-6)) return Infinity;
+    const points = ['0', ...values.flatMap((x) => [String(x), String(-x)])];
+    return amplification(toNumeric(cookToom(m, points)));
+  };
+  const n = start.length;
+  let simplex = [start.map(Math.log)];
+  for (let i = 0; i < n; i++) simplex.push(simplex[0]!.map((x, j) => (j === i ? x + 0.1 : x)));
+  let values = simplex.map(q);
+  for (let it = 0; it < iterations; it++) {
+    const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+    simplex = order.map((i) => simplex[i]!);
+    values = order.map((i) => values[i]!);
+    const centroid = simplex[0]!.map((_, j) => simplex.slice(0, n).reduce((s, p) => s + p[j]!, 0) / n);
+    const along = (t: number) => centroid.map((c, j) => c + t * (simplex[n]![j]! - c));
+    const reflected = along(-1);
+    const fr = q(reflected);
+    if (fr < values[0]!) {
+      const expanded = along(-2);
+      const fe = q(expanded);
+      [simplex[n], values[n]] = fe < fr ? [expanded, fe] : [reflected, fr];
+    } else if (fr < values[n - 1]!) {
+      [simplex[n], values[n]] = [reflected, fr];
+    } else {
+      const contracted = along(0.5);
+      const fc = q(contracted);
+      if (fc < values[n]!) [simplex[n], values[n]] = [contracted, fc];
+      else {
+        simplex = simplex.map((p) => p.map((x, j) => simplex[0]![j]! + 0.5 * (x - simplex[0]![j]!)));
+        values = simplex.map(q);
+      }
+    }
+  }
+  const best = values.indexOf(Math.min(...values));
+  return { pairs: simplex[best]!.map(Math.exp).sort((a, b) => a - b), q: values[best]! };
 }

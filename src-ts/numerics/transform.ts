@@ -44,11 +44,14 @@ export function isDyadic(x: Rational): boolean {
   return (x.den & (x.den - 1n)) === 0n;
 }
 
-/** Does every constant of the transform fit fp16 exactly (11 significant bits, within range)? */
-export function constantsExactInFp16(t: WinogradTransform): boolean {
-  return [t.AT, t.G, t.BT].every((mat) =>
-    mat.every((row) => row.every((x) => x.isZero() || (isDyadic(x) && fitsHalf(x)))),
-  );
+/**
+ * Which matrices have every constant exactly representable in fp16 (11 significant bits, within range): those
+ * transforms could run on fp16 tensor cores with fp32 accumulation and no extra rounding.
+ */
+export function exactInFp16(t: WinogradTransform): { AT: boolean; G: boolean; BT: boolean } {
+  const exact = (mat: readonly (readonly Rational[])[]) =>
+    mat.every((row) => row.every((x) => x.isZero() || (isDyadic(x) && fitsHalf(x))));
+  return { AT: exact(t.AT), G: exact(t.G), BT: exact(t.BT) };
 }
 
 function fitsHalf(x: Rational): boolean {
