@@ -1,0 +1,129 @@
+/**
+ * GPU memory and errors: dispose gives device memory back (free memory returns to its baseline) and V8's external
+ * memory count follows; allocation failures are E_OOM, runtime errors rejected promises with the runtime's text
+ * (E_DEVICE); bad raw binding calls throw TypeError / RangeError / E_DISPOSED and never crash the process.
+ * Skips visibly without a GPU backend.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GpuBackend } from '../../src-ts/backends/gpu-backend.js';
+import type { GpuNative } from '../../src-ts/binding/gpu-native.js';
+import { createDevice, type Device } from '../../src-ts/index.js';
+import { Rng } from '../../src-ts/numerics/data.js';
+import { gpuInfo, gpuKind, noGpuReason, normalHalf } from './gpu-helpers.js';
+
+const MiB = 2 ** 20;
+
+describe.runIf(gpuKind === undefined)('GPU lifecycle suite', () => {
+  it.skip(`skipped: no GPU backend is available here (${noGpuReason})`, () => {});
+});
+
+describe.skipIf(gpuKind === undefined)(`GPU memory and errors on ${gpuInfo?.device ?? 'no device'} (${gpuKind})`, () => {
+  let device: Device;
+  let native: GpuNative;
+
+  beforeAll(async () => {
+    device = await createDevice({ backend: gpuKind! });
+    native = (device.backend as GpuBackend).native;
+  });
+
+  afterAll(() => device?.dispose());
+
+  /** Free device memory once the stream is idle. Other processes may share the card: compare with slack. */
+  async function freeBytes(): Promise<number> {
+    await native.synchronize();
+    return native.memoryInfo().free;
+  }
+
+  it('deviceInfo reports the card, its arch and the compiled arch list', () => {
+    const info = native.deviceInfo();
+    expect(info).toMatchObject({ available: true, platform: gpuKind });
+    expect(info.name).toMatch(/\S/);
+    expect(info.compiledArchs.length).toBeGreaterThan(0);
+    expect(device.info.compiledArchs).toEqual(info.compiledArchs);
+    console.log(`device: ${JSON.stringify(info)}`);
+  });
+
+  it('a DeviceBuffer takes device memory and reports it to V8; dispose gives both back', async () => {
+    const bytes = 512 * MiB;
+    const before = await freeBytes();
+    const externalBefore = process.memoryUsage().external;
+    const buffer = new native.DeviceBuffer(bytes);
+    expect(process.memoryUsage().external - externalBefore).toBeGreaterThanOrEqual(bytes);
+    expect(before - (await freeBytes())).toBeGreaterThanOrEqual(bytes);
+    buffer.dispose();
+    buffer.dispose(); // idempotent
+    expect(buffer.disposed).toBe(true);
+    expect(process.memoryUsage().external - externalBefore).toBeLessThan(MiB);
+    expect(Math.abs((await freeBytes()) - before)).toBeLessThanOrEqual(8 * MiB);
+  });
+
+  it('tensors, plans and outputs through the public API free everything on dispose', async () => {
+    const before = await freeBytes();
+    const rng = new Rng(31);
+    const x = await device.tensor(normalHalf(rng, 8 * 64 * 64 * 64), { shape: [8, 64, 64, 64], layout: 'nhwc' });
+    const w = await device.tensor(normalHalf(rng, 64 * 9 * 64), { shape: [64, 3, 3, 64], layout: 'krsc' });
+    const plan = await device.prepareConv(w, { padding: 1, algorithm: 'direct' });
+    const outputs = [];
+    for (let i = 0; i < 4; i++) outputs.push((await plan.run(x)).output);
+    outputs.push((await device.conv2d(x, w, { padding: 1 })).output);
+    expect(before - (await freeBytes())).toBeGreaterThan(5 * 8 * 64 * 64 * 64 * 2);
+    for (const t of [...outputs, x, w]) t.dispose();
+    plan.dispose();
+    expect(Math.abs((await freeBytes()) - before)).toBeLessThanOrEqual(8 * MiB);
+  });
+
+  it('disposing a buffer during a call frees it only when the call settles', async () => {
+    const rng = new Rng(32);
+    const x = await device.tensor(normalHalf(rng, 4 * 56 * 56 * 64), { shape: [4, 56, 56, 64], layout: 'nhwc' });
+    const w = await device.tensor(normalHalf(rng, 64 * 9 * 64), { shape: [64, 3, 3, 64], layout: 'krsc' });
+    const running = device.conv2d(x, w, { padding: 1, algorithm: 'direct' });
+    x.dispose();
+    w.dispose();
+    const result = await running;
+    expect((await result.output.toFloat32Array()).every(Number.isFinite)).toBe(true);
+    result.output.dispose();
+  });
+
+  it('an allocation larger than the card is E_OOM, synchronously, and leaves the device usable', async () => {
+    const huge = { dtype: 'float16', layout: 'vector', shape: [2 ** 45] } as const; // 64 TiB
+    expect(() => device.backend.allocate(huge)).toThrow(expect.objectContaining({ code: 'E_OOM' }));
+    expect(() => new native.DeviceBuffer(2 ** 46)).toThrow(expect.objectContaining({ code: 'E_OOM' }));
+    const t = await device.tensor(new Uint16Array(16).fill(0x3c00), { shape: [16], layout: 'vector' });
+    expect(Array.from((await t.read()) as Uint16Array)).toEqual(new Array(16).fill(0x3c00));
+    t.dispose();
+  });
+
+  it('a runtime error is a rejected promise with code E_DEVICE and the runtime message', async () => {
+    const error = await native.synchronize(4096).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(error!.code).toBe('E_DEVICE');
+    expect(error!.message).toMatch(/synchronize: .*device/i);
+    await native.synchronize(); // the device is still fine
+  });
+
+  it('bad raw binding calls throw, they never crash', async () => {
+    expect(() => native.conv2d({} as never)).toThrow(TypeError);
+    expect(() => native.upload(1 as never, new Uint16Array(4))).toThrow(TypeError);
+    expect(() => new native.DeviceBuffer(-1)).toThrow(RangeError);
+    expect(() => new native.DeviceBuffer('8' as never)).toThrow(TypeError);
+    const small = new native.DeviceBuffer(16);
+    expect(() => native.upload(small, new Uint16Array(64))).toThrow(RangeError);
+    const problem = {
+      n: 1, c: 8, h: 8, w: 8, k: 8, r: 3, s: 3, padH: 1, padW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+      layout: 'nhwc', filterLayout: 'krsc', algorithm: 'direct', relu: false,
+    } as const;
+    expect(() => native.conv2d({ ...problem, input: small, filter: small, bias: null, output: small })).toThrow(
+      /Expected a DeviceBuffer of at least 1024 bytes for input/,
+    );
+    expect(() => native.conv2d({ ...problem, algorithm: 'winograd', m: 6, strideH: 2, input: small, filter: small, bias: null, output: small } as never)).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    );
+    expect(native.canImplement({ ...problem, r: 5, s: 5, algorithm: 'winograd', m: 6 })).toMatch(/\S/);
+    small.dispose();
+    expect(() => native.upload(small, new Uint16Array(4))).toThrow(expect.objectContaining({ code: 'E_DISPOSED' }));
+    await expect(native.synchronize()).resolves.toBeUndefined();
+  });
+});
