@@ -4,7 +4,7 @@
 //   4. scripts/build-gpu.mjs → build-gpu/Release/nova_gpu.node, which never fails the install: without a GPU
 //      toolkit it is skipped, and the last line says whether the GPU addon was built and why not.
 // Steps 1–3 must succeed (the CPU backend is the reference and must exist everywhere).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -87,28 +87,33 @@ export function buildCpuAddon(mode = 'rebuild') {
   }
 }
 
-/** 4. The GPU addon; never throws. Returns one line saying whether it was built and why not. */
-export function buildGpuAddon() {
+/** 4. The GPU addon; never rejects. Resolves to one line saying whether it was built and why not. */
+export async function buildGpuAddon() {
   if (!existsSync(paths.gpuBuildScript)) {
     return 'GPU addon not built: scripts/build-gpu.mjs is not in this checkout';
   }
   log('build-gpu → build-gpu/Release/nova_gpu.node (optional)');
-  const child = spawnSync(process.execPath, [paths.gpuBuildScript], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'pipe'],
-    encoding: 'utf8',
+  // stderr is shown live (a GPU build takes minutes) and kept, for its last line.
+  const child = await new Promise((resolve) => {
+    let stderr = '';
+    const proc = spawn(process.execPath, [paths.gpuBuildScript], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] });
+    proc.stderr.on('data', (chunk) => {
+      process.stderr.write(chunk);
+      stderr += chunk;
+    });
+    proc.on('error', (error) => resolve({ error, stderr, status: null }));
+    proc.on('close', (status) => resolve({ stderr, status }));
   });
-  process.stderr.write(child.stderr ?? '');
-  const lastLine = (child.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
-  if (child.status === 0 && existsSync(paths.gpuAddon)) return `GPU addon built: ${paths.gpuAddon}`;
-  const why = (child.error ? child.error.message : lastLine || `build-gpu.mjs exited with ${child.status}`).replace(
-    /^\[[^\]]+\]\s*/,
-    '',
-  );
-  return why.startsWith('GPU addon') ? why : `GPU addon not built: ${why}`;
+  // build-gpu.mjs's last stderr line says what happened ("GPU addon built …" / "GPU addon not built: …").
+  const lastLine = (child.stderr ?? '').trim().split('\n').filter(Boolean).pop()?.replace(/^\[[^\]]+\]\s*/, '') ?? '';
+  const stale = existsSync(paths.gpuAddon) ? ` (an earlier ${paths.gpuAddon} is still there)` : '';
+  if (child.error) return `GPU addon not built: ${child.error.message}${stale}`;
+  if (lastLine.startsWith('GPU addon built')) return lastLine;
+  if (lastLine.startsWith('GPU addon')) return `${lastLine}${stale}`;
+  return `GPU addon not built: build-gpu.mjs exited with ${child.status}${lastLine ? ` (${lastLine})` : ''}${stale}`;
 }
 
-function main() {
+async function main() {
   const started = Date.now();
   try {
     compileTs();
@@ -119,8 +124,8 @@ function main() {
     process.exit(1);
   }
   log('CPU addon built: build/Release/nova_cpu.node');
-  log(buildGpuAddon());
+  log(await buildGpuAddon());
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; \`npx nova doctor\` shows what is available`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
