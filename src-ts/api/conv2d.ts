@@ -109,7 +109,7 @@ function parseSettings(options: Record<string, unknown>, name: string): ConvSett
 }
 
 /** A tensor argument: a Tensor of this device, not disposed. */
-export function checkTensor(value: unknown, name: string, owner: TensorOwner): Tensor {
+function checkTensor(value: unknown, name: string, owner: TensorOwner): Tensor {
   if (!(value instanceof Tensor)) throw invalidTypeError(name, 'Tensor', value);
   if (value.owner !== owner) {
     throw new NovaError('E_ARG', `${name} belongs to ${value.owner.label}, not to ${owner.label}; create it with this device`);
@@ -164,7 +164,7 @@ function windowOut(size: number, pad: number, kernel: number, dilation: number, 
   return Math.floor((size + 2 * pad - window) / stride) + 1;
 }
 
-export function buildProblem(x: TensorDesc, filter: FilterDims, settings: ConvSettings, hasBias: boolean): ConvProblem {
+function buildProblem(x: TensorDesc, filter: FilterDims, settings: ConvSettings, hasBias: boolean): ConvProblem {
   const layout = checkLayout(x, 'x', ['nhwc', 'nchw'] as const);
   if (x.dtype !== filter.dtype) {
     throw new NovaError('E_DTYPE', `x has dtype ${x.dtype} but w has dtype ${filter.dtype}; they must match`);

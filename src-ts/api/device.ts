@@ -3,14 +3,13 @@
  * fallback: asking for an unavailable backend rejects with its reason; 'auto' takes the best available one and
  * says which and why). A device makes tensors and runs convolutions on them.
  */
-import type { Backend, BackendInfo, BackendKind, Storage, TensorDesc } from '../backends/backend.js';
+import type { Backend, BackendInfo, BackendKind, DType, Layout, Storage, TensorDesc } from '../backends/backend.js';
 import { type ConvOptions, type ConvPlan, type ConvResult, type PrepareConvOptions, conv2d, prepareConv } from './conv2d.js';
 import { captureCallSite, disposedError, invalidTypeError, NovaError, normalizeError } from './errors.js';
 import { Float16ArrayCtor, halfBitsView, isFloat16Array } from './fp16.js';
 import { providers } from './providers.js';
 import { Tensor, type TensorOwner } from './tensor.js';
 import { checkChoice, checkOptions, checkShape, elementCount } from './validate.js';
-import type { DType, Layout } from '../backends/backend.js';
 
 export type BackendChoice = BackendKind | 'auto';
 
