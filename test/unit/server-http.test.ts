@@ -76,6 +76,25 @@ describe('upscale server', () => {
     expect(health).toMatchObject({ ok: true, backend: 'fake', queue: { running: false, waiting: 0 }, stats: { served: 1 }, memory: { pooledBytes: 1234 } });
   });
 
+  it('works with PNG coding on the event loop too (codecThreads 0)', async () => {
+    const url = await start(fakeService(), { codecThreads: 0 });
+    const res = await post(url, png(3, 2));
+    expect(res.status).toBe(200);
+    expect(decodePng(new Uint8Array(await res.arrayBuffer())).width).toBe(6);
+  });
+
+  it('refuses a PNG whose header claims a huge image before decoding it', async () => {
+    const fake = fakeService();
+    const url = await start(fake, { maxPixels: 1000 });
+    const bomb = png(4, 4);
+    bomb.writeUInt32BE(100_000, 16); // IHDR width
+    bomb.writeUInt32BE(100_000, 20); // IHDR height
+    const res = await post(url, bomb);
+    expect(res.status).toBe(413);
+    expect((await res.json()).reason).toMatch(/100000×100000 pixels exceeds the limit of 1000/);
+    expect(fake.calls).toBe(0);
+  });
+
   it('answers bad requests with 400/404/405/413 and a reason, and keeps serving', async () => {
     const fake = fakeService();
     const url = await start(fake, { maxBodyBytes: 4096, maxPixels: 100 });

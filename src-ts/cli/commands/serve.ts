@@ -20,6 +20,7 @@ const serve: Command = {
     queue: { type: 'int', min: 0, max: 10_000, default: 8, description: 'requests allowed to wait (else 429)' },
     'queue-timeout': { type: 'int', min: 1, max: 3_600_000, default: 30_000, description: 'ms a request may wait (else 503)' },
     timeout: { type: 'int', min: 1, max: 3_600_000, default: 120_000, description: 'ms from arrival to result (else 504)' },
+    'codec-threads': { type: 'int', min: 0, max: 64, description: 'worker threads for PNG decode/encode (default min(4, cores − 1); 0: none)' },
     model: { type: 'string', placeholder: '<path>', description: 'model.json, its folder or the package folder' },
     quiet: { type: 'boolean', description: 'no per-request log lines' },
   },
@@ -44,6 +45,7 @@ const serve: Command = {
       inferenceTimeoutMs: flags.timeout as number,
       tile: flags.tile as number,
       overlap: flags.overlap as number,
+      codecThreads: flags['codec-threads'] as number | undefined,
       onRequest: flags.quiet ? undefined : (line) => io.progress(line),
     });
     await new Promise<void>((resolve, reject) => {

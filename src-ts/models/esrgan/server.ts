@@ -10,10 +10,14 @@
  *   504  inference took longer than inferenceTimeoutMs (the result is discarded when it arrives)
  *   500  the backend failed (its message kept); the server keeps serving
  * Every error is JSON { error, reason }. A client that disconnects while queued is dropped from the queue.
+ * The image size is read from the PNG header before decoding, so a small file claiming a huge image is refused
+ * without allocating it. PNG decode/encode run on worker threads (codecThreads).
  * GET /healthz reports the backend, queue, counters and memory (pooled and, on a GPU, device free/total).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { decodePng, encodePng, type RgbImage } from './image.js';
+import { PngCodecPool } from './png-codec-pool.js';
 import type { TileOptions, UpscaleResult } from './upscaler.js';
 
 /** What the server needs from an upscaler (Upscaler implements it; tests use a fake). */
@@ -36,6 +40,8 @@ export interface ServerOptions {
   readonly inferenceTimeoutMs?: number;
   readonly tile?: number;
   readonly overlap?: number;
+  /** Worker threads for PNG decode/encode (default min(4, cores − 1); 0: on the event loop). */
+  readonly codecThreads?: number;
   /** Called for each served or refused request (logging). */
   readonly onRequest?: (line: string) => void;
 }
@@ -151,6 +157,8 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
     overlap: options.overlap,
   });
   const stats: ServerStats = { served: 0, rejected: {}, failed: 0 };
+  const codecThreads = options.codecThreads ?? Math.min(4, Math.max(1, availableParallelism() - 1));
+  const codec = codecThreads > 0 ? new PngCodecPool(codecThreads) : null;
   const log = options.onRequest ?? (() => {});
 
   const sendJson = (res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
@@ -198,14 +206,17 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
     if (body.length < 8 || PNG_SIGNATURE.some((byte, i) => body[i] !== byte)) {
       throw new HttpError(400, 'body is not a PNG image (no PNG signature); only PNG is accepted');
     }
+    // IHDR is the first chunk: width and height at bytes 16–23, big-endian.
+    if (body.length < 24 || body.toString('latin1', 12, 16) !== 'IHDR') throw new HttpError(400, 'not a valid PNG image: no IHDR chunk');
+    const [declaredWidth, declaredHeight] = [body.readUInt32BE(16), body.readUInt32BE(20)];
+    if (declaredWidth * declaredHeight > maxPixels) {
+      throw new HttpError(413, `image of ${declaredWidth}×${declaredHeight} pixels exceeds the limit of ${maxPixels} pixels`);
+    }
     let image: RgbImage;
     try {
-      image = decodePng(body);
+      image = codec ? await codec.decode(body) : decodePng(body);
     } catch (error) {
       throw new HttpError(400, error instanceof Error ? error.message : String(error));
-    }
-    if (image.width * image.height > maxPixels) {
-      throw new HttpError(413, `image of ${image.width}×${image.height} pixels exceeds the limit of ${maxPixels} pixels`);
     }
     const signal: { cancelled: boolean; onCancel?: () => void } = { cancelled: false };
     res.on('close', () => {
@@ -224,7 +235,7 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
     } finally {
       clearTimeout(timer);
     }
-    const png = encodePng(outcome.result.image);
+    const png = codec ? await codec.encode(outcome.result.image) : encodePng(outcome.result.image);
     stats.served++;
     const totalMs = performance.now() - started;
     log(`POST /upscale ${image.width}×${image.height} → 200 in ${totalMs.toFixed(0)} ms (queued ${outcome.waitedMs.toFixed(0)} ms)`);
@@ -298,7 +309,10 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
     close: () =>
       new Promise<void>((resolve) => {
         queue.closed = true;
-        server.close(() => resolve());
+        server.close(() => {
+          if (codec) void codec.close().then(() => resolve());
+          else resolve();
+        });
         server.closeIdleConnections();
         // Keep-alive sockets would hold close() open: drop them once the queued work is answered.
         const drain = setInterval(() => {
