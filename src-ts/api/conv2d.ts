@@ -331,11 +331,17 @@ export class ConvPlan {
     let prepared = this.#prepared.get(key);
     if (!prepared) {
       prepared = this.#owner
-        .track(() =>
-          this.#owner.backend.prepareFilter(this.#filter.storage, problem, algorithm, this.settings.precision),
-        )
+        .track(async () => {
+          const filter = await this.#owner.backend.prepareFilter(
+            this.#filter.storage,
+            problem,
+            algorithm,
+            this.settings.precision,
+          );
+          this.#owner.adopt(filter); // inside the tracked work, so a device disposed meanwhile still frees it
+          return filter;
+        })
         .then((filter) => {
-          this.#owner.adopt(filter);
           this.#ready.add(filter);
           if (this.#disposed && this.#running === 0) this.#freePrepared();
           return filter;
