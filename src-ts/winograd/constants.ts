@@ -4,16 +4,17 @@
  */
 
 import { createHash } from 'node:crypto';
-import { cookToom, describeScaling, type RationalMatrix, type WinogradTransform } from './cook-toom.js';
-import { BUILT_TILE_SIZES, DEFAULT_POINTS, type BuiltTileSize, type PointInput } from './points.js';
+import { applyScaling, cookToom, describeScaling, type RationalMatrix, type WinogradTransform } from './cook-toom.js';
+import { BUILT_TILE_SIZES, DEFAULT_POINTS, DEFAULT_SCALING, type BuiltTileSize, type PointInput } from './points.js';
 import { verifyTransform } from './verify.js';
 
 export type PointTable = Readonly<Record<BuiltTileSize, readonly PointInput[]>>;
 
-/** One exactly-verified transform per built tile size, in increasing m. */
+/** One exactly-verified transform per built tile size, in increasing m; the defaults get DEFAULT_SCALING. */
 export function buildTransforms(points: PointTable = DEFAULT_POINTS): WinogradTransform[] {
   return BUILT_TILE_SIZES.map((m) => {
-    const t = cookToom(m, points[m]);
+    const scaling = points === DEFAULT_POINTS ? DEFAULT_SCALING[m] : undefined;
+    const t = scaling ? applyScaling(cookToom(m, points[m]), scaling) : cookToom(m, points[m]);
     verifyTransform(t);
     return t;
   });

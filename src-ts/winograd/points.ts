@@ -17,23 +17,37 @@ export type BuiltTileSize = (typeof BUILT_TILE_SIZES)[number];
 export type PointInput = string | number | bigint;
 
 /**
- * The points the build uses for each tile size (finite points; infinity is implied).
- * F(2,3), F(4,3): the usual integer points. F(6,3): Lavin & Gray's {0,±1,±2,±1/2}. F(8,3): the same plus ±4,
- * dyadic so the products stay exact in binary; provisional: unscaled, its G entries (down to 1/90720) make
- * U = G g Gᵀ subnormal in fp16 and simulateFp16Error gives a relative error above 100%, so fp16 use of F(8,3)
- * needs other points or a diagonal scaling (the numerics work decides).
+ * The points the build uses for each tile size (finite points; infinity is implied), chosen by measured fp16
+ * error in docs/numerics.md (`npm run numerics:report`). F(2,3): the usual integer points. F(4,3): {0,±5/8,±3/2},
+ * about 2× more accurate than {0,±1,±2} and, like Lavin's, with Aᵀ and Bᵀ exact in fp16. F(6,3): Lavin & Gray's
+ * {0,±1,±2,±1/2}, within a fraction of a percent of the best any points can do. F(8,3): the best dyadic set the
+ * search found (about 3.4e-2 in fp16 storage; 14× better than {0,±1,±2,±1/2,±4}).
  */
 export const DEFAULT_POINTS: Readonly<Record<BuiltTileSize, readonly string[]>> = {
   2: ['0', '1', '-1'],
-  4: ['0', '1', '-1', '2', '-2'],
+  4: ['0', '5/8', '-5/8', '3/2', '-3/2'],
   6: ['0', '1', '-1', '2', '-2', '1/2', '-1/2'],
-  8: ['0', '1', '-1', '2', '-2', '1/2', '-1/2', '4', '-4'],
+  8: ['0', '7/16', '-7/16', '13/16', '-13/16', '5/4', '-5/4', '19/8', '-19/8'],
+};
+
+/**
+ * Power-of-two diagonal scaling of the default transforms (G' = S·G, Bᵀ' = T·Bᵀ, Aᵀ' = Aᵀ(ST)⁻¹), from
+ * src-ts/numerics/scaling.ts: no V entry can overflow fp16 for |input| ≤ 1000, no U entry for |weight| ≤ 64, and
+ * small weights stay clear of fp16 subnormals. Exact and precision-neutral; a numerics test keeps it in sync.
+ */
+export const DEFAULT_SCALING: Readonly<Partial<Record<BuiltTileSize, { readonly s: readonly string[]; readonly t: readonly string[] }>>> = {
+  4: { s: ['16', '16', '16', '32', '32', '16'], t: ['1', '1', '1', '2', '2', '1'] },
+  6: { s: ['16', '16', '16', '256', '256', '32', '32', '16'], t: ['1/2', '1/2', '1/2', '1', '1', '1/2', '1/2', '1/2'] },
+  8: {
+    s: ['32', '16', '16', '32', '32', '128', '128', '4096', '4096', '16'],
+    t: ['1/8', '1/8', '1/8', '1/8', '1/8', '1/4', '1/4', '1/4', '1/4', '1/8'],
+  },
 };
 
 /** Named point sets (finite points, r = 3) with where they come from, for tests, comparisons and the CLI. */
 export const NAMED_POINT_SETS: Readonly<Record<string, { m: number; points: readonly string[]; source: string }>> = {
   'lavin-f2': { m: 2, points: DEFAULT_POINTS[2], source: 'Lavin & Gray 2016, F(2,3)' },
-  'lavin-f4': { m: 4, points: DEFAULT_POINTS[4], source: 'Lavin & Gray 2016, F(4,3)' },
+  'lavin-f4': { m: 4, points: ['0', '1', '-1', '2', '-2'], source: 'Lavin & Gray 2016, F(4,3)' },
   'lavin-f6': { m: 6, points: DEFAULT_POINTS[6], source: 'Lavin & Gray 2016 / wincnn default, F(6,3)' },
   'seed-f6': {
     m: 6,

@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  applyScaling,
   BUILT_TILE_SIZES,
   buildTransforms,
   cLiteral,
   constantsHash,
   cookToom,
   DEFAULT_POINTS,
+  DEFAULT_SCALING,
   defaultHeaderPath,
   genJson,
   Rational,
@@ -37,8 +39,9 @@ describe('generated header', () => {
     expect(text).toContain(`kConstantsSha256[] = "${genJson().sha256}"`);
     for (const m of BUILT_TILE_SIZES) expect(text).toContain(`struct F3<${m}> {`);
     expect(text).toContain('static constexpr float kBT[8][8] = {');
-    expect(text).toContain('-0.22222222f /* -2/9 */');
-    expect(text).toContain('0.011111111111111112 /* 1/90 */');
+    // Lavin's G entries -2/9 and 1/90, times the default F(6,3) scaling (16 and 256)
+    expect(text).toContain('-3.5555556f /* -32/9 */');
+    expect(text).toContain('2.8444444444444446 /* 128/45 */');
     expect(text).not.toMatch(/\d{4}-\d\d-\d\d/); // no dates
   });
 
@@ -87,16 +90,20 @@ describe('genJson (nova gen --json)', () => {
       expect(tile.G).toHaveLength(tile.alpha);
       expect(tile.BT).toHaveLength(tile.alpha);
       for (const value of [...tile.AT, ...tile.G, ...tile.BT].flat()) expect(value).toMatch(/^-?\d+(\/\d+)?$/);
-      expect(tile.scaling).toEqual({ s: null, t: null, description: 'fractionsIn=G; no diagonal scaling' });
+      const scaling = DEFAULT_SCALING[tile.m as 2 | 4 | 6 | 8];
+      if (scaling) expect(tile.scaling).toMatchObject({ s: [...scaling.s], t: [...scaling.t] });
+      else expect(tile.scaling).toEqual({ s: null, t: null, description: 'fractionsIn=G; no diagonal scaling' });
     }
     const f6 = doc.tiles.find((t) => t.m === 6)!;
-    expect(f6.G[3]).toEqual(['1/90', '1/45', '2/45']);
+    // Lavin's G row for the point 2 is (1/90, 1/45, 2/45); the default scaling multiplies it by 256.
+    expect(f6.G[3]).toEqual(['128/45', '256/45', '512/45']);
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });
 
   it('rebuilds the same transforms from its own strings', () => {
     for (const tile of genJson().tiles) {
-      const again = cookToom(tile.m, tile.points);
+      const base = cookToom(tile.m, tile.points);
+      const again = tile.scaling.s && tile.scaling.t ? applyScaling(base, { s: tile.scaling.s, t: tile.scaling.t }) : base;
       expect(again.BT.map((row) => row.map(String))).toEqual(tile.BT);
     }
   });
