@@ -91,6 +91,31 @@ describe('nova CLI', () => {
     expect(stderr).toMatch(/running N=1 C=8 K=16 13x13/); // progress goes to stderr, not stdout
   });
 
+  it('conv --json is one JSON document with the result and the error figure', () => {
+    const { status, stdout, stderr } = nova('conv', '--backend', 'cpu', '--c', '4', '--k', '4', '--hw', '10', '--stride', '2', '--runs', '1', '--json');
+    expect(status, stderr).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.result).toMatchObject({ backend: 'cpu', algorithm: 'direct' });
+    expect(report.result.reason).toMatch(/stride/);
+    expect(report.relError).toBeLessThan(2e-3); // fp16 output rounding only
+    expect(report.timesMs).toHaveLength(1);
+  });
+
+  it('demo (npm start) runs the ResNet-50 layers on the best backend, says which, with errors vs float64', () => {
+    const { status, stdout, stderr } = nova('demo', '--runs', '1');
+    expect(status, stderr).toBe(0);
+    expect(stdout).toMatch(/^NOVA demo on (cpu|cuda|hip)\b.*auto chose/m);
+    const rows = stdout.split('\n').filter((line) => line.startsWith('ResNet-50 '));
+    expect(rows).toHaveLength(4);
+    for (const row of rows) {
+      const [, algorithm, error] = /\)\s+(\S+)\s+(\S+)/.exec(row)!;
+      expect(algorithm).toMatch(/^(winograd-f[2468]|direct)$/);
+      expect(Number(error)).toBeGreaterThan(0);
+      expect(Number(error)).toBeLessThan(2e-2);
+    }
+    expect(stderr).toMatch(/nova demo: done in/);
+  });
+
   describe('bad command lines exit with code 2 and say why on stderr', () => {
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /unknown command 'frobnicate'/],
