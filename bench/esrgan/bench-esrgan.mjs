@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     ref: { type: 'string' },
     'write-ref': { type: 'string' },
     sizes: { type: 'string', default: '128,256,512' },
-    policies: { type: 'string', default: 'default,f6,direct' },
+    policies: { type: 'string', default: 'default,eager,f6,direct' },
     reps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
     crop: { type: 'string', default: '32' },
@@ -37,11 +37,13 @@ const { values: args } = parseArgs({
   },
 });
 
+// Per policy: executor options. Timed runs replay a captured graph unless captureGraphs is false.
 const POLICIES = {
-  default: undefined, // src-ts/graph/gpu-executor.ts DEFAULT_POLICY: F(4,3) trunk, direct at the 3-channel edges
-  f6: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f6' : 'direct'),
-  f4: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f4' : 'direct'),
-  direct: 'direct',
+  default: {}, // src-ts/graph/gpu-executor.ts DEFAULT_POLICY: F(4,3) trunk, direct at the 3-channel edges
+  eager: { captureGraphs: false }, // the same, every node launched from the worker thread each run
+  f6: { algorithm: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f6' : 'direct') },
+  f2: { algorithm: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f2' : 'direct') },
+  direct: { algorithm: 'direct' },
 };
 
 const model = await loadEsrgan({ scale: 4, path: args.model });
@@ -77,7 +79,7 @@ for (const name of args.policies.split(',')) {
   report.policies[name] = entry;
   let executor;
   try {
-    executor = await GpuExecutor.create(model.fused, { algorithm: POLICIES[name] });
+    executor = await GpuExecutor.create(model.fused, POLICIES[name]);
     entry.description = executor.description;
     entry.weightBytes = executor.pooledBytes();
     const full = await executor.run(fixture.data, fixture.height, fixture.width);
@@ -111,18 +113,21 @@ for (const name of args.policies.split(',')) {
       const input = Float32Array.from({ length: size * size * 3 }, (_, i) => fixture.data[i % fixture.data.length]);
       const wall = [];
       const compute = [];
+      let replays = 0;
       for (let i = 0; i < Number(args.warmup) + Number(args.reps); i++) {
         const started = performance.now();
         const result = await executor.run(input, size, size);
         if (i >= Number(args.warmup)) {
           wall.push(performance.now() - started);
           compute.push(result.timings.compute);
+          replays += result.timings.graphReplays;
         }
       }
-      const row = { size, latencyMs: median(wall), computeMs: median(compute), imagesPerSecond: 1000 / median(wall), p90LatencyMs: [...wall].sort((a, b) => a - b)[Math.floor(wall.length * 0.9)] };
+      const row = { size, graphReplays: replays, latencyMs: median(wall), computeMs: median(compute), imagesPerSecond: 1000 / median(wall), p90LatencyMs: [...wall].sort((a, b) => a - b)[Math.floor(wall.length * 0.9)] };
       entry.sizes.push(row);
       console.log(`${name} ${size}x${size}: ${JSON.stringify(row)}`);
     }
+    entry.captureStatus = executor.captureStatus();
     entry.pooledBytes = executor.pooledBytes();
     entry.deviceMemory = executor.deviceMemory();
   } catch (error) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -44,6 +45,8 @@ struct GraphStep {
 
 struct GraphSpec {
   int device = 0;
+  // Replay the node sequence as a captured CUDA/HIP graph from the second run of a size on (no launch gaps).
+  bool capture_graphs = true;
   std::vector<int64_t> slot_units;  // fp16 elements per input pixel
   int input_slot = -1, input_channels = 0;
   int output_slot = -1, output_channels = 0, output_upscale = 1;
@@ -53,6 +56,7 @@ struct GraphSpec {
 
 struct GraphTimings {
   float upload_ms = 0, compute_ms = 0, download_ms = 0;
+  bool replayed = false;  // the nodes ran as a graph replay
 };
 
 // One requested debug copy: the output of step `step` (fp32, NHWC) into `host`, which holds `count` floats.
@@ -80,6 +84,8 @@ class GraphExecutor {
   // Frees the pooled slots (the weights stay); the next run allocates again.
   void trim();
   int device() const { return spec_.device; }
+  // "on", "off", or why capture was turned off after a failure.
+  std::string capture_status();
   int input_channels() const { return spec_.input_channels; }
   // Output floats per input pixel.
   int64_t output_units() const { return int64_t(spec_.output_channels) * spec_.output_upscale * spec_.output_upscale; }
@@ -99,6 +105,10 @@ class GraphExecutor {
   void release_pool();
   void release_all() noexcept;
   void run_step(const GraphStep& step, int h, int w, hipStream_t stream);
+  void run_steps(int h, int w, hipStream_t stream);
+  // Captures the steps for h×w into a graph; false (capture turned off, reason kept) when the runtime refuses.
+  bool capture(int h, int w, hipStream_t stream);
+  void release_graphs() noexcept;
 
   GraphSpec spec_;
   std::vector<DeviceConv> device_convs_;
@@ -110,6 +120,9 @@ class GraphExecutor {
   void* staging_ = nullptr;  // fp32 staging for the image at the edges and for captures
   size_t staging_bytes_ = 0;
   hipEvent_t events_[4] = {nullptr, nullptr, nullptr, nullptr};
+  std::map<std::pair<int, int>, void*> graphs_;  // (h, w) → hipGraphExec_t; valid while the pool is not reallocated
+  std::map<std::pair<int, int>, int> seen_;       // sizes run eagerly once (warm-up before capture)
+  std::string capture_failure_;
 };
 
 }  // namespace nova

@@ -55,6 +55,7 @@ std::vector<float> float_array(Napi::Env env, Napi::Value value, const char* nam
 GraphSpec parse_spec(Napi::Env env, Napi::Object object) {
   GraphSpec spec;
   spec.device = int_field(env, object, "device", 0, 1023);
+  spec.capture_graphs = !object.Has("captureGraphs") || object.Get("captureGraphs").ToBoolean();
   Napi::Value units = object.Get("slotUnits");
   NOVA_TYPEERROR_IF(!units.IsArray(), "Expected an array for graph spec field slotUnits");
   for (uint32_t i = 0; i < units.As<Napi::Array>().Length(); ++i) {
@@ -136,6 +137,7 @@ class GraphHandle : public Napi::ObjectWrap<GraphHandle> {
                        {InstanceMethod<&GraphHandle::load>("load"), InstanceMethod<&GraphHandle::run>("run"),
                         InstanceMethod<&GraphHandle::pooled_bytes>("pooledBytes"),
                         InstanceMethod<&GraphHandle::weight_bytes>("weightBytes"),
+                        InstanceMethod<&GraphHandle::capture_status>("captureStatus"),
                         InstanceMethod<&GraphHandle::trim>("trim"), InstanceMethod<&GraphHandle::dispose>("dispose")});
   }
 
@@ -158,6 +160,9 @@ class GraphHandle : public Napi::ObjectWrap<GraphHandle> {
   }
   Napi::Value weight_bytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(executor_ ? executor_->weight_bytes() : 0));
+  }
+  Napi::Value capture_status(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), executor_ ? executor_->capture_status() : std::string("disposed"));
   }
   Napi::Value trim(const Napi::CallbackInfo& info);
   // Drops this handle's reference; runs in flight hold their own, so the memory goes when the last one settles.
@@ -213,7 +218,7 @@ class RunWorker final : public GraphWorker {
                        pixels * graph.input_channels(), " floats but received ", in_bytes / sizeof(float));
     NOVA_RANGEERROR_IF(out_bytes != pixels * graph.output_units() * sizeof(float), "Expected output of ",
                        pixels * graph.output_units(), " floats but received ", out_bytes / sizeof(float));
-    NOVA_RANGEERROR_IF(timing_bytes < 3 * sizeof(double), "Expected a Float64Array(3) for timings");
+    NOVA_RANGEERROR_IF(timing_bytes < 4 * sizeof(double), "Expected a Float64Array(4) for timings");
     input_ = static_cast<const float*>(input);
     output_ = static_cast<float*>(output);
     timings_ = static_cast<double*>(timings);
@@ -243,6 +248,7 @@ class RunWorker final : public GraphWorker {
     timings_[0] = timings.upload_ms;
     timings_[1] = timings.compute_ms;
     timings_[2] = timings.download_ms;
+    timings_[3] = timings.replayed ? 1 : 0;
   }
 
   int h_ = 0, w_ = 0;

@@ -25,6 +25,7 @@ interface NativeGraph {
   ): Promise<void>;
   pooledBytes(): number;
   weightBytes(): number;
+  captureStatus(): string;
   trim(): Promise<void>;
   dispose(): void;
 }
@@ -61,6 +62,8 @@ export interface GpuExecutorOptions {
   readonly device?: number;
   readonly algorithm?: AlgorithmPolicy;
   readonly precision?: WinogradPrecision;
+  /** Replay each image size's node sequence as a captured CUDA/HIP graph from its second run on (default true). */
+  readonly captureGraphs?: boolean;
 }
 
 export function loadGpuGraphAddon(): GpuGraphAddon & { Graph: new (spec: object) => NativeGraph } {
@@ -128,6 +131,7 @@ export function buildNativeSpec(graph: Graph, plan: MemoryPlan, options: GpuExec
   const output = graph.nodes[graph.output];
   const spec = {
     device: options.device ?? 0,
+    captureGraphs: options.captureGraphs ?? true,
     slotUnits: plan.slotUnits,
     inputSlot: plan.slotOf[0],
     inputChannels: graph.nodes[0].channels,
@@ -190,6 +194,11 @@ export class GpuExecutor implements GraphExecutor {
     return new GpuExecutor(graph, native, addon, options.device ?? 0, algorithms, options.precision ?? 'fp16');
   }
 
+  /** 'on', 'off', or why capture was turned off after the runtime refused it. */
+  captureStatus(): string {
+    return this.#disposed ? 'disposed' : this.#native.captureStatus();
+  }
+
   /** Free and total memory of the device (the whole device, all processes). */
   deviceMemory(): { free: number; total: number } | null {
     return this.#addon.memoryInfo ? this.#addon.memoryInfo(this.#device) : null;
@@ -216,7 +225,7 @@ export class GpuExecutor implements GraphExecutor {
     checkInput(input, height, width, graph.nodes[0].channels);
     const output = graph.nodes[graph.output];
     const result = new Float32Array(height * width * output.channels * output.upscale * output.upscale);
-    const timings = new Float64Array(3);
+    const timings = new Float64Array(4);
     const captures: [number, Float32Array][] | undefined = options.onNode
       ? graph.nodes.slice(1).map((node, step) => [step, new Float32Array(height * width * node.channels * node.upscale * node.upscale)])
       : undefined;
@@ -234,7 +243,7 @@ export class GpuExecutor implements GraphExecutor {
       height: height * output.upscale,
       width: width * output.upscale,
       channels: output.channels,
-      timings: { upload: timings[0], compute: timings[1], download: timings[2], total },
+      timings: { upload: timings[0], compute: timings[1], download: timings[2], total, graphReplays: timings[3] },
     };
   }
 }

@@ -82,6 +82,21 @@ describe.skipIf(noGpu !== null)(`native graph executor on the GPU${noGpu ? ` —
     }
   });
 
+  it('graph replay (from the second run of a size) gives the eager result bit for bit', async () => {
+    const graph = fuseGraph(miniGraph());
+    const executor = await GpuExecutor.create(graph);
+    try {
+      const input = Float32Array.from({ length: 24 * 17 * 3 }, (_, i) => (i % 97) / 97);
+      const runs = [];
+      for (let i = 0; i < 4; i++) runs.push(await executor.run(input, 24, 17));
+      expect(runs.map((r) => r.timings.graphReplays)).toEqual([0, 1, 1, 1]);
+      for (const run of runs.slice(1)) expect(run.output).toEqual(runs[0].output);
+      expect(executor.captureStatus()).toBe('on');
+    } finally {
+      executor.dispose();
+    }
+  });
+
   it('rejects bad calls without crashing and refuses use after dispose', async () => {
     const executor = await GpuExecutor.create(fuseGraph(miniGraph()));
     await expect(executor.run(new Float32Array(5), 2, 2)).rejects.toThrow(/expected 2×2×3/);
