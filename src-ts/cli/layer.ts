@@ -1,8 +1,9 @@
 /**
  * Runs one convolution layer on a device the way `nova conv` and `nova demo` report it: seeded data (rounded to
  * fp16 for float16 runs, so the reference sees the operands the device sees), the result checked against a
- * float64 direct convolution from the CPU addon (‖out − ref‖₂ / ‖ref‖₂ and max |out − ref|), and the wall time
- * of `plan.run` (a plan from prepareConv; reading the output back is not included) as the median of a few runs.
+ * float64 direct convolution from the CPU addon (‖out − ref‖₂ / ‖ref‖₂ and max |out − ref|, over the first image
+ * of the batch, so the CPU reference costs the same at any batch size), and the wall time of `plan.run` (a plan
+ * from prepareConv; reading the output back is not included) as the median of a few runs.
  */
 import { performance } from 'node:perf_hooks';
 import type { AlgorithmChoice, ConvResult } from '../api/conv2d.js';
@@ -36,7 +37,7 @@ export interface LayerSpec {
 export interface LayerReport {
   readonly spec: LayerSpec;
   readonly result: Omit<ConvResult, 'output'>;
-  /** ‖out − ref‖₂ / ‖ref‖₂ against float64, or null when the CPU reference is unavailable (with `referenceNote`). */
+  /** ‖out − ref‖₂ / ‖ref‖₂ vs float64 over image 0, or null when the CPU reference is unavailable (`referenceNote`). */
   readonly relError: number | null;
   readonly maxAbsError: number | null;
   readonly nonFinite: number;
@@ -66,7 +67,7 @@ function deviceData(values: Float64Array, dtype: DType): Float32Array | Uint16Ar
   return dtype === 'float16' ? toHalf(values) : Float32Array.from(values);
 }
 
-/** The float64 direct convolution of exactly the values the device got, or why it cannot be computed. */
+/** The float64 direct convolution of image 0, with exactly the values the device got, or why it cannot be had. */
 async function reference(
   spec: LayerSpec,
   input: Float64Array,
@@ -75,8 +76,8 @@ async function reference(
 ): Promise<{ ok: true; output: Float64Array } | { ok: false; reason: string }> {
   try {
     const output = await referenceConv2dF64(
-      { ...spec, s: spec.r, padH: spec.pad, padW: spec.pad, strideH: spec.stride, strideW: spec.stride, filterLayout: 'krsc' },
-      input,
+      { ...spec, n: 1, s: spec.r, padH: spec.pad, padW: spec.pad, strideH: spec.stride, strideW: spec.stride, filterLayout: 'krsc' },
+      input.subarray(0, input.length / spec.n),
       filterKrsc,
       bias,
     );
@@ -119,7 +120,7 @@ export async function runLayer(device: Device, spec: LayerSpec, progress: (text:
     times.sort((a, b) => a - b);
     const medianMs = times[Math.floor(times.length / 2)]!;
 
-    progress(`  float64 reference for ${describeSpec(spec)} …`);
+    progress(`  float64 reference (image 0) for ${describeSpec(spec)} …`);
     const ref = await reference(spec, input, filterKrsc, bias);
     const { output: _output, ...result } = first;
     const errors = ref.ok ? compare(out, ref.output) : null;

@@ -31,7 +31,7 @@ const conv: Command = {
   },
   details: [
     'Data: uniform(-1,1) input, uniform filter scaled by 1/sqrt(C·R·S), rounded to the dtype; the float64 direct',
-    'reference (CPU addon) uses exactly those rounded values. Error = ‖out − ref‖₂ / ‖ref‖₂ over the whole output.',
+    'reference (CPU addon) uses exactly those rounded values. Error = ‖out − ref‖₂ / ‖ref‖₂ over image 0 of the batch.',
     'Time: wall clock of plan.run() (prepareConv plan; output not read back), median of --runs after a warm-up run.',
     'Example: nova conv --n 1 --c 64 --k 64 --hw 56 --algo winograd-f6',
   ].join('\n'),
@@ -86,7 +86,7 @@ function formatLayer(report: LayerReport, deviceName: string | undefined): strin
     `algorithm  ${result.algorithm}${result.precision ? ` (${result.precision} storage)` : ''}`,
     `path       ${result.path}${result.layoutConverted ? ' (layout converted)' : ''}`,
     `why        ${result.reason}`,
-    `error      ${formatError(report)} vs float64 direct`,
+    `error      ${formatError(report)} vs float64 direct (image 0)`,
     `time       ${report.medianMs.toFixed(3)} ms median of ${report.timesMs.length} (${report.gflops.toFixed(1)} GFLOP/s direct-equivalent)`,
   ].join('\n');
 }

@@ -76,7 +76,7 @@ const demo: Command = {
         return 0;
       }
       io.out(`NOVA demo on ${device.kind}${device.info.device ? ` (${device.info.device})` : ''}: ${device.selection}`);
-      io.out(`fp16 3x3 convolutions, padding 1, bias + ReLU, NHWC, batch ${n}; error vs float64 direct on the same data`);
+      io.out(`fp16 3x3 convolutions, padding 1, bias + ReLU, NHWC, batch ${n}; error vs float64 direct on the same data (image 0)`);
       io.out('');
       const labels = reports.map(({ suite, where, report }) => `${suite.split(' ')[0]} ${where} (${report.spec.c}x${report.spec.h})`);
       const width = Math.max(...labels.map((l) => l.length)) + 1;
