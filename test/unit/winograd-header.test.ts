@@ -39,8 +39,8 @@ describe('generated header', () => {
     expect(text).toContain(`kConstantsSha256[] = "${genJson().sha256}"`);
     for (const m of BUILT_TILE_SIZES) expect(text).toContain(`struct F3<${m}> {`);
     expect(text).toContain('static constexpr float kBT[8][8] = {');
-    // Lavin's G entries -2/9 and 1/90, times the default F(6,3) scaling (16 and 256)
-    expect(text).toContain('-3.5555556f /* -32/9 */');
+    // Lavin's G entries -2/9 and 1/90, times the default F(6,3) scaling (32 and 256)
+    expect(text).toContain('-7.111111f /* -64/9 */');
     expect(text).toContain('2.8444444444444446 /* 128/45 */');
     expect(text).not.toMatch(/\d{4}-\d\d-\d\d/); // no dates
   });
