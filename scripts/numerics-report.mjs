@@ -12,7 +12,7 @@ const { DEFAULT_POINTS } = await import(join(root, 'dist/winograd/points.js'));
 
 const started = Date.now();
 const { addon } = loadCpuNative();
-const study = await runStudy(addon, undefined, (text) => process.stderr.write(`numerics: ${text}\n`));
+const study = await runStudy(addon, DEFAULT_POINTS, undefined, (text) => process.stderr.write(`numerics: ${text}\n`));
 const files = renderReport(study, DEFAULT_POINTS);
 for (const path of writeReport(root, files)) process.stderr.write(`wrote ${relative(root, path)}\n`);
 process.stderr.write(`numerics: done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

@@ -5,7 +5,6 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_POINTS } from '../winograd/points.js';
 import { DATA_DESCRIPTIONS, DATA_KINDS, type DataKind } from './data.js';
 import { FAMILIES, STUDY_TILE_SIZES } from './point-sets.js';
 import { FP16_UNIT_ROUNDOFF, ROUNDING_CONSTANT } from './model.js';
@@ -115,6 +114,14 @@ export function renderReport(study: StudyResult, chosen: Readonly<Record<number,
       `| ${m} | ${braces(set.points)} | ${cellText(fp)} | ${verdict(fp.measured, t)} | ${cellText(comp)} | ${verdict(comp.measured, tc)} | ` +
         `${infnan(heavy.stages.inputTransform)}, ${infnan(heavy.stages.filterTransform)}, ${infnan(heavy.stages.output)} |`,
     );
+  }
+  push('');
+  push(`Spread over data seeds (fp16 mode, \`normal\`, C = ${C}, ${study.config.spreadSeeds} seeds, same shapes):`, '');
+  push('| F(m,3) | mean | min | max | target |', '|---|---|---|---|---|');
+  for (const s of study.seedSpread) {
+    const mean = s.errors.reduce((a, b) => a + b, 0) / s.errors.length;
+    const t = TARGETS.fp16[s.m];
+    push(`| ${s.m} | ${e(mean)} | ${e(Math.min(...s.errors))} | ${e(Math.max(...s.errors))} | ${t === undefined ? '–' : e(t, 0)} |`);
   }
   push('');
 
@@ -278,12 +285,14 @@ export function renderReport(study: StudyResult, chosen: Readonly<Record<number,
       .filter((s) => s.m === m && !sameSet(s.points, set.points) && Number.isFinite(main(s).measured))
       .sort((a, b) => main(a).measured - main(b).measured);
     const next = rivals[0];
-    const before = DEFAULT_POINTS[m as 4 | 6 | 8];
+    const lavin = study.sets.find((s) => s.family === 'lavin' && s.m === m);
     push(
       `- **F(${m},3): ${braces(set.points)}**, ${set.dyadic ? 'dyadic' : 'not dyadic'}; fp16 ${e(main(set).measured)}, compensated ` +
         `${e(find(set, 'normal', C, 'compensated')!.measured)}.` +
         (next ? ` Next best measured: ${next.family} ${braces(next.points)} at ${e(main(next).measured)}.` : '') +
-        (sameSet(before, set.points) ? ' Unchanged from the previous default.' : ` Previous default ${braces(before)}.`),
+        (lavin && !sameSet(lavin.points, set.points)
+          ? ` The previous default, ${braces(lavin.points)}, measures ${e(main(lavin).measured)}.`
+          : ' Unchanged from the previous default.'),
     );
   }
   push('', '**How close can any points get?** The model\'s optimum over all real symmetric point sets (Nelder–Mead):', '');

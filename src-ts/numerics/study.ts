@@ -32,6 +32,8 @@ export interface StudyConfig {
   readonly searchBudget: number;
   /** Evaluations of the measured-objective (fp16) search for F(6,3). */
   readonly fp16SearchBudget: number;
+  /** Data seeds (1..n) for the defaults' spread. */
+  readonly spreadSeeds: number;
 }
 
 export const DEFAULT_STUDY: StudyConfig = {
@@ -42,6 +44,7 @@ export const DEFAULT_STUDY: StudyConfig = {
   seeds: { normal: 101, uniform: 102, relu: 103, heavy: 104 },
   searchBudget: 1500,
   fp16SearchBudget: 60,
+  spreadSeeds: 8,
 };
 
 export interface ErrorCell {
@@ -88,6 +91,8 @@ export interface StudyResult {
   readonly scalingInvariance: readonly ScalingInvarianceRow[];
   /** Direct convolution, float accumulation, fp16 output: the floor any fp16-output method shares. */
   readonly directFp16: number;
+  /** fp16-mode error of the chosen defaults on N(0,1) data, C = mainChannels, over several data seeds. */
+  readonly seedSpread: readonly { readonly m: number; readonly points: readonly string[]; readonly errors: readonly number[] }[];
   /** The model's optimum over real symmetric points, per tile size. */
   readonly continuous: readonly { readonly m: number; readonly pairs: readonly number[]; readonly q: number }[];
 }
@@ -96,17 +101,21 @@ export interface StudyProgress {
   (text: string): void;
 }
 
-/** The best search result per tile size, preferring a dyadic set when its objective is within 5%. */
+/**
+ * The search's pick for one tile size: the best set, unless one within 5% of it has Aᵀ and Bᵀ exact in fp16
+ * (the GPU could run those transforms on tensor cores exactly) or, failing that, dyadic points.
+ */
 export function pickSearchBest(results: readonly SearchResult[]): { points: readonly string[]; objective: number } | null {
-  const all = results.flatMap((r) => r.best);
+  const all = results.flatMap((r) => [...r.best, ...(r.bestDyadic ? [r.bestDyadic] : []), ...(r.bestTensorCoreExact ? [r.bestTensorCoreExact] : [])]);
   if (all.length === 0) return null;
   const best = all.reduce((a, b) => (b.objective < a.objective ? b : a));
-  const dyadic = all.filter((c) => c.dyadic).sort((a, b) => a.objective - b.objective)[0];
-  return dyadic && dyadic.objective <= best.objective * 1.05 ? dyadic : best;
+  const close = all.filter((c) => c.objective <= best.objective * 1.05).sort((a, b) => a.objective - b.objective);
+  return close.find((c) => c.exactInFp16.AT && c.exactInFp16.BT) ?? close.find((c) => c.dyadic) ?? best;
 }
 
 export async function runStudy(
   cpu: CpuConv,
+  chosen: Readonly<Partial<Record<number, readonly string[]>>>,
   config: StudyConfig = DEFAULT_STUDY,
   progress: StudyProgress = () => {},
 ): Promise<StudyResult> {
@@ -157,10 +166,24 @@ export async function runStudy(
   const scalingInvariance = await scalingRows(cpu, data('normal', config.mainChannels));
 
   const directFp16 = (await measureDirectError(cpu, data('normal', config.mainChannels), 'fp16')).relError;
+  const seedSpread = [];
+  for (const m of STUDY_TILE_SIZES) {
+    const points = chosen[m];
+    if (!points) continue;
+    progress(`seed spread of the default F(${m},3)`);
+    const t = toNumeric(exactTransform(m, points, chooseScaling(exactTransform(m, points))));
+    const errors = [];
+    for (let seed = 1; seed <= config.spreadSeeds; seed++) {
+      const d = makeConvData('normal', seed, config.mainChannels, config.k, config.size, config.size);
+      errors.push((await measureError(cpu, t, d, 'fp16')).relError);
+    }
+    seedSpread.push({ m, points, errors });
+  }
+
   progress('continuous optimum of the model per tile size (Nelder–Mead)');
   const starts: Record<StudyTileSize, number[]> = { 4: [0.6, 1.5], 6: [0.5, 1, 2], 8: [0.4, 0.8, 1.25, 2.5] };
   const continuous = STUDY_TILE_SIZES.map((m) => ({ m, ...continuousOptimum(m, starts[m]) }));
-  return { config, sets, searches, scalingInvariance, directFp16, continuous };
+  return { config, sets, searches, scalingInvariance, directFp16, seedSpread, continuous };
 }
 
 async function cell(
