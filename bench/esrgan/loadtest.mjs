@@ -5,7 +5,8 @@
  *   1. warm-up: one request; records device memory (free) and the executor's pooled bytes as the baseline,
  *   2. load: --requests PNGs of --size² at --concurrency, stopped early at --duration seconds,
  *   3. abuse: a burst above the queue limit (expects 429s) and malformed bodies (expects 400s),
- *   4. checks the server still answers, and that device memory is back at the baseline (± --tolerance-mib).
+ *   4. checks the server still answers, that device memory is back at the post-warm-up baseline (± --tolerance-mib),
+ *      and, after the server closed and the executor was disposed, at the level measured before it was created.
  * Prints throughput, latency p50/p99, status counts and the memory check; --json writes them.
  *
  *   node bench/esrgan/loadtest.mjs --model <esrgan-thick dir> --requests 100 --concurrency 4 --size 128
@@ -15,6 +16,16 @@ import { parseArgs } from 'node:util';
 import { createUpscaleServer, serviceOf } from '../../dist/models/esrgan/server.js';
 import { encodePng } from '../../dist/models/esrgan/image.js';
 import { Upscaler } from '../../dist/models/esrgan/upscaler.js';
+import { loadGpuGraphAddon } from '../../dist/graph/gpu-executor.js';
+
+/** Device memory before anything of ours is allocated (null without a usable GPU). */
+function deviceFree() {
+  try {
+    return loadGpuGraphAddon().memoryInfo?.(0)?.free ?? null;
+  } catch {
+    return null;
+  }
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -42,7 +53,10 @@ let instance;
 if (url) {
   const host = new URL(url).hostname;
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--url must be localhost, got ${host}`);
-} else {
+}
+const external = url !== undefined;
+const freeBeforeServer = external ? null : deviceFree();
+if (!external) {
   upscaler = await Upscaler.create({ modelPath: args.model, backend: args.backend });
   console.log(`server: ${upscaler.executor.description}; ${upscaler.selection}`);
   instance = createUpscaleServer(serviceOf(upscaler), { maxQueue: Number(args.queue), queueTimeoutMs: 60_000, inferenceTimeoutMs: 120_000 });
@@ -118,7 +132,13 @@ const checks = {
 };
 summary.checks = checks;
 console.log(JSON.stringify(summary, null, 2));
-if (args.json) writeFileSync(args.json, JSON.stringify(summary, null, 2));
 await instance?.close();
 upscaler?.dispose();
+const freeAfterDispose = external ? null : deviceFree();
+summary.memory.deviceFreeBeforeServer = freeBeforeServer;
+summary.memory.deviceFreeAfterDispose = freeAfterDispose;
+checks.memoryReleasedAfterDispose =
+  freeBeforeServer === null || freeAfterDispose === null ? 'no device' : Math.abs(freeBeforeServer - freeAfterDispose) <= tolerance;
+console.log(JSON.stringify({ deviceFreeBeforeServer: freeBeforeServer, deviceFreeAfterDispose: freeAfterDispose, memoryReleasedAfterDispose: checks.memoryReleasedAfterDispose }));
+if (args.json) writeFileSync(args.json, JSON.stringify(summary, null, 2));
 process.exitCode = Object.values(checks).every((v) => v === true || typeof v === 'string') ? 0 : 1;
