@@ -27,6 +27,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("platform", nova::platform_name(env));
     exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
     exports.Set("DeviceBuffer", buffer_class);
+    exports.Set("reportedExternalBytes", Napi::Function::New<nova::reported_external_bytes>(env, "reportedExternalBytes"));
     exports.Set("deviceInfo", Napi::Function::New<nova::device_info>(env, "deviceInfo"));
     exports.Set("memoryInfo", Napi::Function::New<nova::memory_info>(env, "memoryInfo"));
     exports.Set("upload", Napi::Function::New<nova::upload>(env, "upload"));

@@ -1,5 +1,6 @@
 #include "device_buffer.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <string>
 
@@ -7,6 +8,21 @@
 #include "napi_errors.hpp"
 
 namespace nova {
+
+namespace {
+// Bytes currently reported to V8 by all DeviceBuffers. V8 keeps its own total private (process.memoryUsage() does
+// not show it), so this is what tests and doctor can read back.
+std::atomic<int64_t> reported_bytes{0};
+
+void report_external(Napi::Env env, int64_t change) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, change);
+    reported_bytes += change;
+}
+}  // namespace
+
+Napi::Value reported_external_bytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(reported_bytes.load()));
+}
 
 Napi::Function DeviceBuffer::define_class(Napi::Env env) {
     return DefineClass(env, "DeviceBuffer",
@@ -53,7 +69,7 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
         throw make_js_error(env, error_code_of(error.code()),
                             make_string("cannot allocate ", bytes_, " bytes on device ", device_, ": ", error.what()));
     }
-    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes_));
+    report_external(env, static_cast<int64_t>(bytes_));
     accounted_ = true;
 }
 
@@ -69,7 +85,7 @@ void DeviceBuffer::release() {
         data_ = nullptr;
     }
     if (accounted_) {
-        Napi::MemoryManagement::AdjustExternalMemory(Env(), -static_cast<int64_t>(bytes_));
+        report_external(Env(), -static_cast<int64_t>(bytes_));
         accounted_ = false;
     }
 }

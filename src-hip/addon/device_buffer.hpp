@@ -44,4 +44,7 @@ private:
     bool accounted_ = false;  // bytes currently reported to V8
 };
 
+// reportedExternalBytes(): the bytes all live DeviceBuffers currently report to V8.
+Napi::Value reported_external_bytes(const Napi::CallbackInfo& info);
+
 }  // namespace nova

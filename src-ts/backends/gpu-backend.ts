@@ -21,6 +21,7 @@ import type {
   TensorDesc,
   WinogradPrecision,
 } from './backend.js';
+import { existsSync } from 'node:fs';
 import { disposedError, invalidTypeError, NovaError, type NovaErrorCode } from '../api/errors.js';
 import {
   type GpuNative,
@@ -131,13 +132,23 @@ export function gpuBackendInfo(kind: GpuKind, device = 0): BackendInfo {
     available: info.available,
     addonPath: path,
     compiledArchs: info.compiledArchs,
-    ...(info.reason !== undefined ? { reason: info.reason } : {}),
+    ...(info.reason !== undefined ? { reason: explainReason(kind, info.reason) } : {}),
     ...(info.name !== undefined ? { device: info.name } : {}),
     ...(info.arch !== undefined ? { arch: info.arch } : {}),
     ...(info.runtimeVersion !== undefined ? { runtimeVersion: info.runtimeVersion } : {}),
     ...(info.driverVersion !== undefined ? { driverVersion: info.driverVersion } : {}),
     ...(info.memoryTotalBytes !== undefined ? { memoryTotalBytes: info.memoryTotalBytes } : {}),
   };
+}
+
+/** The runtime's reason, plus what it means when the cause is plainly visible (no driver installed at all). */
+function explainReason(kind: GpuKind, reason: string): string {
+  // The CUDA runtime says "driver version is insufficient" also when there is no driver at all.
+  if (kind === 'cuda' && /insufficient/i.test(reason) && !existsSync('/dev/nvidiactl')) {
+    return `${reason} (no NVIDIA driver here: /dev/nvidiactl does not exist)`;
+  }
+  if (kind === 'hip' && !existsSync('/dev/kfd')) return `${reason} (no AMD GPU driver here: /dev/kfd does not exist)`;
+  return reason;
 }
 
 export class GpuBackend implements Backend {

@@ -92,6 +92,8 @@ export interface GpuNative {
   readonly platform: 'cuda' | 'hip';
   readonly napiVersion: number;
   readonly DeviceBuffer: NativeDeviceBufferClass;
+  /** Bytes all live DeviceBuffers currently report to V8 (AdjustExternalMemory); V8 does not expose its total. */
+  reportedExternalBytes(): number;
   /** Never throws for a missing driver or device: { available: false, reason }. */
   deviceInfo(device?: number): GpuDeviceInfo;
   /** Free and total device memory now, in bytes. Throws E_DEVICE. */
