@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The one ESRGAN device command: GPU accuracy + speed (bench-esrgan.mjs), `nova upscale --check` on the GPU, the
 # bounded localhost load test, and the PyTorch peer on the same weights and card. Expects .carry/node.xz and
-# .carry/esrgan/ from bench/esrgan/pack-device.sh. Writes into $OUT (or ./esrgan-out).
+# .carry/esrgan/ from bench/esrgan/pack-device.sh; with .carry/node_modules.tar.xz (scripts/pack-device.sh) also
+# carried, it first runs test/gpu/graph-gpu.test.ts under vitest. Writes into $OUT (or ./esrgan-out).
 set -u -o pipefail
 out=${OUT:-./esrgan-out}
 work=/tmp/nova-esrgan
 mkdir -p "$out" "$work/esrgan-thick" node_modules
 xz -dc .carry/node.xz >"$work/node" && chmod +x "$work/node" || { echo "no carried node"; exit 1; }
 tar -xf .carry/esrgan/addons.tar -C "$work"
+[ -f .carry/node_modules.tar.xz ] && tar -xJf .carry/node_modules.tar.xz
 tar -xJf .carry/esrgan/dist.tar.xz
 tar -xJf .carry/esrgan/pngjs.tar.xz
 xz -dc .carry/esrgan/weights-x4.tar.xz | tar -xf - -C "$work/esrgan-thick"
@@ -17,18 +19,22 @@ node=$work/node
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv | tee "$out/device.txt"
 nproc | sed 's/^/cpu cores: /' | tee -a "$out/device.txt"
 
-timeout 200 "$node" bench/esrgan/bench-esrgan.mjs --write-ref "$work/ref64.f32" --json "$out/ours.json" \
-  --save-png "$out/fixture-x4-gpu.png" --policies "${POLICIES:-default,f6,direct}" >"$out/bench.log" 2>&1 \
+if [ -f node_modules/vitest/vitest.mjs ]; then
+  timeout 90 "$node" node_modules/vitest/vitest.mjs run test/gpu/graph-gpu.test.ts >"$out/vitest.log" 2>&1 \
+    || echo "graph GPU test FAILED (exit $?)" | tee -a "$out/vitest.log"
+fi
+timeout 170 "$node" bench/esrgan/bench-esrgan.mjs --write-ref "$work/ref64.f32" --json "$out/ours.json" \
+  --save-png "$out/fixture-x4-gpu.png" --policies "${POLICIES:-default,eager,f6,direct}" >"$out/bench.log" 2>&1 \
   || echo "bench FAILED (exit $?)" | tee -a "$out/bench.log"
-timeout 60 "$node" dist/cli/nova.js upscale "$work/esrgan-thick/assets/fixture.png" "$out/cli-x4.png" --check 32 \
+timeout 45 "$node" dist/cli/nova.js upscale "$work/esrgan-thick/assets/fixture.png" "$out/cli-x4.png" --check 32 \
   >"$out/cli.log" 2>&1 || echo "cli FAILED (exit $?)" | tee -a "$out/cli.log"
-timeout 90 "$node" bench/esrgan/loadtest.mjs --requests 60 --concurrency 4 --size 128 --duration 60 \
+timeout 75 "$node" bench/esrgan/loadtest.mjs --requests 60 --concurrency 4 --size 128 --duration 60 \
   --json "$out/load.json" >"$out/load.log" 2>&1 || echo "load test FAILED (exit $?)" | tee -a "$out/load.log"
-cudnn_lib=$(python3 -c 'import os, nvidia.cudnn as m; print(os.path.join(list(m.__path__)[0], "lib"))' 2>/dev/null)
-timeout 150 python3 bench/esrgan/peer_torch_esrgan.py --model "$work/esrgan-thick/models/x4/model.json" \
+timeout 120 python3 bench/esrgan/peer_torch_esrgan.py --model "$work/esrgan-thick/models/x4/model.json" \
   --fixture "$work/esrgan-thick/assets/fixture.png" --ref "$work/ref64.f32" --json "$out/peer.json" \
   >"$out/peer.log" 2>&1 || echo "peer FAILED (exit $?)" | tee -a "$out/peer.log"
 
+echo "== vitest"; grep -E '✓|×|FAIL|Tests|AssertionError|expected' "$out/vitest.log" 2>/dev/null | head -20
 echo "== bench"; grep -vE '^\s' "$out/bench.log" | cut -c1-400 | tail -25
 echo "== cli"; tail -16 "$out/cli.log"
 echo "== load"; grep -E 'throughput|p50|p99|"(allLoad|burst|bad|alive|memoryBack)' "$out/load.log"; tail -3 "$out/load.log"
