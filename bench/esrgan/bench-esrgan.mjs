@@ -138,5 +138,5 @@ for (const name of args.policies.split(',')) {
   }
   const { layers, ...rest } = entry;
   console.log(`${name}: ${JSON.stringify({ ...rest, layers: layers && { ...layers, all: undefined } })}`);
+  if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2)); // after each policy: a timeout keeps the rest
 }
-if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
