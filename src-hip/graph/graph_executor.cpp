@@ -39,7 +39,7 @@ void check_launch(hipError_t status, const char* what) {
 
 }  // namespace
 
-GraphExecutor::GraphExecutor(GraphSpec spec) : spec_(std::move(spec)) {}
+GraphExecutor::GraphExecutor(GraphSpec spec) : spec_(std::move(spec)), capture_requested_(spec_.capture_graphs) {}
 
 GraphExecutor::~GraphExecutor() { release_all(); }
 
@@ -65,9 +65,9 @@ void GraphExecutor::release_graphs() noexcept {
 }
 
 std::string GraphExecutor::capture_status() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(status_mutex_);
   if (!capture_failure_.empty()) return "off after a failed capture: " + capture_failure_;
-  return spec_.capture_graphs ? "on" : "off";
+  return capture_requested_ ? "on" : "off";
 }
 
 void GraphExecutor::release_pool() {
@@ -129,11 +129,6 @@ void GraphExecutor::load() {
   }
   (void)hipFree(staging);
   (void)hipFree(raw);
-}
-
-size_t GraphExecutor::pooled_bytes() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return pool_bytes_;
 }
 
 void GraphExecutor::trim() {
@@ -216,7 +211,10 @@ void GraphExecutor::run_steps(int h, int w, hipStream_t stream) {
 bool GraphExecutor::capture(int h, int w, hipStream_t stream) {
   auto give_up = [&](const std::string& why) {
     (void)hipGetLastError();
-    capture_failure_ = why;
+    {
+      std::lock_guard<std::mutex> lock(status_mutex_);
+      capture_failure_ = why;
+    }
     spec_.capture_graphs = false;
     release_graphs();
     return false;

@@ -4,6 +4,7 @@
 // Plain C++, no N-API: graph_exports.cpp wraps it, and a C++ driver could use it alike.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -79,8 +80,9 @@ class GraphExecutor {
   void run(const float* input, int h, int w, float* output, const std::vector<GraphCapture>& captures,
            GraphTimings& timings);
   // Device bytes held: weights + pooled slots.
-  size_t weight_bytes() const { return weight_bytes_; }
-  size_t pooled_bytes();
+  // Readable from the JS thread while a run holds the pool (never blocks on it).
+  size_t weight_bytes() const { return weight_bytes_.load(); }
+  size_t pooled_bytes() const { return pool_bytes_.load(); }
   // Frees the pooled slots (the weights stay); the next run allocates again.
   void trim();
   int device() const { return spec_.device; }
@@ -111,17 +113,19 @@ class GraphExecutor {
   void release_graphs() noexcept;
 
   GraphSpec spec_;
+  const bool capture_requested_;
   std::vector<DeviceConv> device_convs_;
-  size_t weight_bytes_ = 0;
+  std::atomic<size_t> weight_bytes_{0};
   std::mutex mutex_;  // one run (or trim) at a time: the pool is shared
   std::vector<void*> slots_;
   size_t pool_pixels_ = 0;  // input pixels the pool is sized for
-  size_t pool_bytes_ = 0;
+  std::atomic<size_t> pool_bytes_{0};
   void* staging_ = nullptr;  // fp32 staging for the image at the edges and for captures
   size_t staging_bytes_ = 0;
   hipEvent_t events_[4] = {nullptr, nullptr, nullptr, nullptr};
   std::map<std::pair<int, int>, void*> graphs_;  // (h, w) → hipGraphExec_t; valid while the pool is not reallocated
   std::map<std::pair<int, int>, int> seen_;       // sizes run eagerly once (warm-up before capture)
+  std::mutex status_mutex_;  // guards capture_failure_, which capture_status() reads from the JS thread
   std::string capture_failure_;
 };
 
