@@ -152,7 +152,8 @@ __device__ inline void store_d(const FragD& f, float* d, int row_stride, int col
 
 // Asynchronous 16-byte global → shared copies (cp.async on NVIDIA sm_80+, a plain copy elsewhere), so a block
 // can issue the next operand loads and keep computing. `valid == false` writes zeros. Both addresses 16-byte
-// aligned. copy_async_wait_all() makes this thread's copies visible to itself; a barrier then publishes them.
+// aligned. Copies are grouped by copy_async_commit(); copy_async_wait<N>() waits until at most N of this thread's
+// most recent groups are still in flight. A barrier then publishes the data to the block.
 __device__ inline void copy_async_16(void* shared_dst, const void* global_src, bool valid) {
 #if defined(NOVA_MMA_PTX)
   const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(shared_dst));
@@ -162,9 +163,16 @@ __device__ inline void copy_async_16(void* shared_dst, const void* global_src, b
 #endif  // NOVA_MMA_PTX
 }
 
-__device__ inline void copy_async_wait_all() {
+__device__ inline void copy_async_commit() {
 #if defined(NOVA_MMA_PTX)
-  asm volatile("cp.async.wait_all;\n" ::: "memory");
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif  // NOVA_MMA_PTX
+}
+
+template <int kPendingGroups>
+__device__ inline void copy_async_wait() {
+#if defined(NOVA_MMA_PTX)
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPendingGroups) : "memory");
 #endif  // NOVA_MMA_PTX
 }
 

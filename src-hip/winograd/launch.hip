@@ -15,21 +15,25 @@ using wino::FusedConfig;
 // Accumulators are α²·kBlockK·kBlockTiles fp32 per block, which bounds the tile (see bench/NOTES.md).
 template <int M, bool kCompensated>
 struct TileConfig;
-template <bool C> struct TileConfig<2, C> { using type = FusedConfig<2, 64, 32, 8, C>; };
-template <bool C> struct TileConfig<4, C> { using type = FusedConfig<4, 32, 32, 12, C>; };
-template <> struct TileConfig<6, false> { using type = FusedConfig<6, 32, 16, 8, false>; };
-template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, true>; };
+// Compensated F6 and F4 have no room left in shared memory for staged input tiles; only F2 has room for two
+// U buffers.
+template <> struct TileConfig<2, false> { using type = FusedConfig<2, 32, 32, 8, false, true, 2, 2>; };
+template <> struct TileConfig<2, true> { using type = FusedConfig<2, 64, 32, 8, true, true, 1>; };
+template <bool C> struct TileConfig<4, C> { using type = FusedConfig<4, 32, 32, 12, C, !C>; };
+template <> struct TileConfig<6, false> { using type = FusedConfig<6, 32, 16, 8, false, true>; };
+template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, true, false>; };
 
 
-template <class Cfg>
-hipError_t launch_fused(const wino::Params& params, hipStream_t stream) {
+template <class Cfg, bool kStaged>
+hipError_t launch_kernel(const wino::Params& params, hipStream_t stream) {
+  const auto kernel = wino::wino_fused_fp16_nhwc<Cfg, kStaged>;
   // The dynamic shared-memory limit is raised once per kernel and device (it is a host call worth microseconds).
   constexpr int kMaxDevices = 64;
   static std::atomic<bool> limit_raised[kMaxDevices];
   int device = 0;
   NOVA_HIP_RETURN_IF_ERROR(hipGetDevice(&device));
   if (device >= kMaxDevices || !limit_raised[device].load(std::memory_order_acquire)) {
-    NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(reinterpret_cast<const void*>(wino::wino_fused_fp16_nhwc<Cfg>),
+    NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(reinterpret_cast<const void*>(kernel),
                                                  hipFuncAttributeMaxDynamicSharedMemorySize,
                                                  static_cast<int>(Cfg::kSharedBytes)));
     if (device < kMaxDevices) limit_raised[device].store(true, std::memory_order_release);
@@ -38,9 +42,17 @@ hipError_t launch_fused(const wino::Params& params, hipStream_t stream) {
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
   if (tile_blocks > 0x7fffffff) return hipErrorInvalidValue;
-  wino::wino_fused_fp16_nhwc<Cfg><<<dim3(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks)),
-                                    Cfg::kThreads, Cfg::kSharedBytes, stream>>>(params);
+  kernel<<<dim3(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks)), Cfg::kThreads,
+           Cfg::kSharedBytes, stream>>>(params);
   return hipGetLastError();
+}
+
+template <class Cfg>
+hipError_t launch_fused(const wino::Params& params, hipStream_t stream) {
+  if constexpr (Cfg::kStageInput) {
+    if (params.vector_input) return launch_kernel<Cfg, true>(params, stream);
+  }
+  return launch_kernel<Cfg, false>(params, stream);
 }
 
 template <int M>

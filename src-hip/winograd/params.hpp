@@ -27,6 +27,7 @@ struct Params {
   int64_t tiles_total;   // n · tiles_h · tiles_w
   int64_t u_plane;       // elements of one U plane (α²·k·c_pad): offset of the lo plane
   bool relu;
+  bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
 };
 
 // nullptr when F(m,3) applies to the shape, else the reason.
@@ -62,6 +63,7 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
   p.tiles_total = static_cast<int64_t>(s.n) * p.tiles_h * p.tiles_w;
   p.u_plane = static_cast<int64_t>(m + 2) * (m + 2) * s.k * p.c_pad;
   p.relu = relu;
+  p.vector_input = s.c % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
   return p;
 }
 
@@ -69,11 +71,12 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
 
 namespace nova::wino {
 
-// Where U(ξ, k, c) lives in one plane: [c / 16][ξ][k][c % 16], so one main-loop step of a block (16 channels,
-// all α² positions, a run of k) reads contiguous 32-byte rows. A plane holds α²·k·c_pad halves.
+// Where U(ξ, k, c) lives in one plane: [c / 16][ξ][(c % 16) / 8][k][c % 8], so one main-loop step of a block
+// (16 channels, all α² positions, a run of k) reads runs of contiguous 16-byte vectors, consecutive k next to
+// each other. A plane holds α²·k·c_pad halves.
 NOVA_HD inline int64_t u_index(int position, int k, int c, int positions, int k_total) {
-  return ((static_cast<int64_t>(c / kChannelStep) * positions + position) * k_total + k) * kChannelStep +
-         c % kChannelStep;
+  return (((static_cast<int64_t>(c / kChannelStep) * positions + position) * 2 + (c % kChannelStep) / 8) * k_total +
+          k) * 8 + c % 8;
 }
 
 }  // namespace nova::wino

@@ -1,9 +1,11 @@
 // The fused F(m,3) forward kernel. One block computes kBlockTiles output tiles × kBlockK output channels:
 //   for each step of 16 input channels:
-//     load_input_tile + transform_input  V = Bᵀ d B  (fp32 math, stored fp16 in shared memory)
-//     load_filter_step                   U for (α² positions, kBlockK, 16 channels) into shared memory
-//     multiply                           M[ξ] += U[ξ] · V[ξ] on the matrix units, fp32 accumulators in registers;
-//                                        warp w owns positions ξ ∈ [w·α²/kWarps, (w+1)·α²/kWarps)
+//     load_input_tile    the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
+//                        (16-byte copies along C; scalar loads when C is not a multiple of 8 or when compensated)
+//     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously
+//     transform_input    V = Bᵀ d B per (tile, channel) thread, fp32 math, stored fp16 (hi, lo) in shared memory
+//     multiply           M[ξ] += U[ξ] · V[ξ] on the matrix units, fp32 accumulators in registers; warp w owns
+//                        positions ξ ∈ [w·α²/kWarps, (w+1)·α²/kWarps)
 //   then transform_output Y = Aᵀ M A (fp32, through shared memory) and the epilogue (bias, ReLU, fp16 store).
 // Nothing but the input, U and the output touches device memory. Shared memory is a union of the main-loop
 // and the epilogue storage. Compensated mode keeps V and U as fp16 hi + fp16 lo and accumulates
@@ -17,13 +19,17 @@
 
 namespace nova::wino {
 
-template <int M, int kBlockK_, int kBlockTiles_, int kWarps_, bool kCompensated_>
+template <int M, int kBlockK_, int kBlockTiles_, int kWarps_, bool kCompensated_, bool kStageInput_,
+          int kFilterStages_ = 1, int kBlocksPerSm_ = 1>
 struct FusedConfig {
   static constexpr int kM = M;
   static constexpr int kBlockK = kBlockK_;
   static constexpr int kBlockTiles = kBlockTiles_;
   static constexpr int kWarps = kWarps_;
   static constexpr bool kCompensated = kCompensated_;
+  static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, one step ahead
+  static constexpr int kFilterStages = kFilterStages_;  // 2: U of the next step is copied during this one
+  static constexpr int kBlocksPerSm = kBlocksPerSm_;    // resident blocks the register budget is cut for
   static constexpr int kAlpha = M + 2;
   static constexpr int kPositions = kAlpha * kAlpha;
   static constexpr int kThreads = kWarps * kWarpSize;
@@ -34,14 +40,22 @@ struct FusedConfig {
   // Row pitch (halves) of V and U: 16 channels + 8 halves of padding make the fragment loads bank-conflict free
   // and keep 16-byte stores aligned.
   static constexpr int kLd = kChannelStep + 8;
+  // Pitch (halves) of one staged input tile: α² pixels × 16 channels + 16, so the two tiles a warp reads fall
+  // in different banks.
+  static constexpr int kRawTilePitch = kStageInput ? kPositions * kChannelStep + 16 : 8;
+  static constexpr int kRawStages = kStageInput ? 2 : 1;
   // Pitch (floats) of the k rows of M: +4 spreads the fragment stores over all banks.
   static constexpr int kMLd = kBlockK + 4;
   static_assert(kPositions % kWarps == 0, "each warp owns the same number of positions");
   static_assert(kBlockK % 16 == 0 && kBlockTiles % 16 == 0, "block tile is made of 16x16 products");
+  static_assert(kThreads % (2 * kBlockK) == 0, "the U copy gives each thread a fixed (k, half-row)");
+  static_assert(kFilterStages == 1 || kFilterStages == 2, "one or two U buffers");
+  static_assert(!kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
 
   struct MainLoopStorage {
+    __half raw[kRawStages][kStageInput ? kBlockTiles : 1][kRawTilePitch];
     __half v[kPlanes][kPositions][kBlockTiles][kLd];  // V(ξ, tile, channel)
-    __half u[kPlanes][kPositions][kBlockK][kLd];      // U(ξ, k, channel)
+    __half u[kFilterStages][kPlanes][kPositions][kBlockK][kLd];  // U(ξ, k, channel)
   };
   struct EpilogueStorage {
     float m[kPositions][kBlockTiles][kMLd];  // M(ξ, tile, k)
@@ -53,84 +67,140 @@ struct FusedConfig {
   static constexpr size_t kSharedBytes = sizeof(SharedStorage);
 };
 
-struct TileOrigin {
-  int image, row, col;  // image index and the tile's first output row/column
+// Where one tile of the block reads and writes, computed once per block (no divisions in the main loop).
+struct TileInfo {
+  int64_t input_offset;   // element offset of input pixel (row − pad_h, col − pad_w) at channel 0; may be < 0
+  int64_t output_offset;  // element offset of output pixel (row, col) at channel 0
+  unsigned row_mask;      // bit i: input row (row − pad_h + i) exists (none set for a tile past the end)
+  unsigned col_mask;      // bit j: input column exists
+  int out_rows, out_cols; // outputs of this tile inside the image
 };
 
-__device__ inline TileOrigin tile_origin(const Params& p, int64_t tile, int m) {
-  const int64_t per_image = static_cast<int64_t>(p.tiles_h) * p.tiles_w;
-  const int image = static_cast<int>(tile / per_image);
-  const int rest = static_cast<int>(tile - image * per_image);
-  return TileOrigin{image, (rest / p.tiles_w) * m, (rest % p.tiles_w) * m};
+template <class Cfg>
+__device__ inline void compute_tile_info(const Params& p, int64_t tile0, TileInfo* info) {
+  for (int t = threadIdx.x; t < Cfg::kBlockTiles; t += Cfg::kThreads) {
+    const int64_t tile = tile0 + t;
+    TileInfo ti{0, 0, 0u, 0u, 0, 0};
+    if (tile < p.tiles_total) {
+      const int64_t per_image = static_cast<int64_t>(p.tiles_h) * p.tiles_w;
+      const int image = static_cast<int>(tile / per_image);
+      const int rest = static_cast<int>(tile - image * per_image);
+      const int row = (rest / p.tiles_w) * Cfg::kM, col = (rest % p.tiles_w) * Cfg::kM;
+      const int ih0 = row - p.pad_h, iw0 = col - p.pad_w;
+      ti.input_offset = ((static_cast<int64_t>(image) * p.h + ih0) * p.w + iw0) * p.c;
+      ti.output_offset = ((static_cast<int64_t>(image) * p.out_h + row) * p.out_w + col) * p.k;
+      for (int i = 0; i < Cfg::kAlpha; ++i) {
+        if (ih0 + i >= 0 && ih0 + i < p.h) ti.row_mask |= 1u << i;
+        if (iw0 + i >= 0 && iw0 + i < p.w) ti.col_mask |= 1u << i;
+      }
+      ti.out_rows = min(Cfg::kM, p.out_h - row);
+      ti.out_cols = min(Cfg::kM, p.out_w - col);
+    }
+    info[t] = ti;
+  }
+}
+
+// Issues the 16-byte copies of the block's input tiles for channels [c0, c0 + 16) (zeros outside the image and
+// past C; needs C % 8 == 0 and a 16-byte aligned input).
+template <class Cfg>
+__device__ inline void load_input_tile_async(const Params& p, const TileInfo* info, __half (*raw)[Cfg::kRawTilePitch],
+                                             int c0) {
+  constexpr int kCopies = Cfg::kBlockTiles * Cfg::kPositions * 2;
+  const int64_t row_stride = static_cast<int64_t>(p.w) * p.c;
+#pragma unroll
+  for (int round = 0; round < kCopies / Cfg::kThreads; ++round) {
+    const int index = round * Cfg::kThreads + static_cast<int>(threadIdx.x);
+    const int half_pixel = index & 1;
+    const int pixel = (index >> 1) % Cfg::kPositions;
+    const int t = (index >> 1) / Cfg::kPositions;
+    const int i = pixel / Cfg::kAlpha, j = pixel % Cfg::kAlpha;
+    const TileInfo& ti = info[t];
+    const int c = c0 + 8 * half_pixel;
+    const bool valid = ((ti.row_mask >> i) & (ti.col_mask >> j) & 1u) && c < p.c;
+    const __half* src = valid ? p.x + ti.input_offset + i * row_stride + static_cast<int64_t>(j) * p.c + c : p.x;
+    mma::copy_async_16(&raw[t][pixel * kChannelStep + 8 * half_pixel], src, valid);
+  }
+}
+
+// d for (tile t, channel c0 + c_local) straight from device memory, any C.
+template <class Cfg>
+__device__ inline void load_input_tile_scalar(const Params& p, const TileInfo& ti, int c, float (&d)[Cfg::kAlpha][Cfg::kAlpha]) {
+  const int64_t row_stride = static_cast<int64_t>(p.w) * p.c;
+  const bool channel_ok = c < p.c;
+#pragma unroll
+  for (int i = 0; i < Cfg::kAlpha; ++i)
+#pragma unroll
+    for (int j = 0; j < Cfg::kAlpha; ++j)
+      d[i][j] = channel_ok && ((ti.row_mask >> i) & (ti.col_mask >> j) & 1u)
+                    ? __half2float(p.x[ti.input_offset + i * row_stride + static_cast<int64_t>(j) * p.c + c])
+                    : 0.0f;
 }
 
 template <class Cfg>
-__device__ inline void load_and_transform_input(const Params& p, typename Cfg::MainLoopStorage& s, int64_t tile0,
-                                                int c0) {
+__device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kAlpha], typename Cfg::MainLoopStorage& s,
+                                                 int t_local, int c_local) {
+  constexpr int kA = Cfg::kAlpha;
+  float v[kA][kA];
+  transform_input<Cfg::kM>(d, v);
+#pragma unroll
+  for (int i = 0; i < kA; ++i)
+#pragma unroll
+    for (int j = 0; j < kA; ++j) {
+      const __half hi = __float2half_rn(v[i][j]);
+      s.v[0][i * kA + j][t_local][c_local] = hi;
+      if constexpr (Cfg::kCompensated)
+        s.v[Cfg::kPlanes - 1][i * kA + j][t_local][c_local] = __float2half_rn(v[i][j] - __half2float(hi));
+    }
+}
+
+// One (tile, channel) pair per thread per round; d from the staged tiles or from device memory.
+template <class Cfg, bool kStaged>
+__device__ inline void transform_input_step(const Params& p, const TileInfo* info, typename Cfg::MainLoopStorage& s,
+                                            int stage, int c0) {
   constexpr int kA = Cfg::kAlpha;
   for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * kChannelStep; pair += Cfg::kThreads) {
     const int c_local = pair % kChannelStep, t_local = pair / kChannelStep;
-    const int64_t tile = tile0 + t_local;
-    const int c = c0 + c_local;
     float d[kA][kA];
-    if (tile < p.tiles_total && c < p.c) {
-      const TileOrigin o = tile_origin(p, tile, Cfg::kM);
-      const int ih0 = o.row - p.pad_h, iw0 = o.col - p.pad_w;
-      const __half* image = p.x + static_cast<int64_t>(o.image) * p.h * p.w * p.c + c;
-#pragma unroll
-      for (int i = 0; i < kA; ++i) {
-        const int ih = ih0 + i;
-        const bool row_ok = ih >= 0 && ih < p.h;
-#pragma unroll
-        for (int j = 0; j < kA; ++j) {
-          const int iw = iw0 + j;
-          d[i][j] = row_ok && iw >= 0 && iw < p.w
-                        ? __half2float(image[(static_cast<int64_t>(ih) * p.w + iw) * p.c])
-                        : 0.0f;
-        }
-      }
-    } else {
+    if constexpr (kStaged) {
+      const __half* tile = &s.raw[stage][t_local][c_local];
 #pragma unroll
       for (int i = 0; i < kA; ++i)
 #pragma unroll
-        for (int j = 0; j < kA; ++j) d[i][j] = 0.0f;
+        for (int j = 0; j < kA; ++j) d[i][j] = __half2float(tile[(i * kA + j) * kChannelStep]);
+    } else {
+      const TileInfo ti = info[t_local];
+      load_input_tile_scalar<Cfg>(p, ti, c0 + c_local, d);
     }
-    float v[kA][kA];
-    transform_input<Cfg::kM>(d, v);
-#pragma unroll
-    for (int i = 0; i < kA; ++i)
-#pragma unroll
-      for (int j = 0; j < kA; ++j) {
-        const __half hi = __float2half_rn(v[i][j]);
-        s.v[0][i * kA + j][t_local][c_local] = hi;
-        if constexpr (Cfg::kCompensated)
-          s.v[Cfg::kPlanes - 1][i * kA + j][t_local][c_local] = __float2half_rn(v[i][j] - __half2float(hi));
-      }
+    transform_input_and_store<Cfg>(d, s, t_local, c_local);
   }
 }
 
-// Issues the asynchronous copies of U for one step; the caller waits (copy_async_wait_all) before the barrier.
+// Issues the asynchronous copies of U for one step into buffer `stage`.
 template <class Cfg>
-__device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopStorage& s, int k0, int c0) {
-  // 16-byte vectors: two per (plane, ξ, k) row of 16 channels.
-  constexpr int kVectors = Cfg::kPlanes * Cfg::kPositions * Cfg::kBlockK * 2;
-#pragma unroll 4
-  for (int index = threadIdx.x; index < kVectors; index += Cfg::kThreads) {
-    const int half_row = index & 1;
-    const int row = index >> 1;
-    const int k_local = row % Cfg::kBlockK;
-    const int position = (row / Cfg::kBlockK) % Cfg::kPositions;
-    const int plane = row / (Cfg::kBlockK * Cfg::kPositions);
-    const int k = k0 + k_local;
-    const bool valid = k < p.k;
-    const __half* src = p.u + plane * p.u_plane +
-                        u_index(position, valid ? k : 0, c0 + 8 * half_row, Cfg::kPositions, p.k);
-    mma::copy_async_16(&s.u[plane][position][k_local][8 * half_row], src, valid);
-  }
+__device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopStorage& s, int stage, int k0, int c0) {
+  // Each thread copies a fixed (k, half-row) for positions ξ = first, first + stride, …, in every plane.
+  // Consecutive threads take consecutive k: contiguous in device memory (see u_index) and, with the 48-byte row
+  // pitch, in distinct banks.
+  constexpr int kPositionStride = Cfg::kThreads / (2 * Cfg::kBlockK);
+  const int k_local = threadIdx.x % Cfg::kBlockK;
+  const int half_row = (threadIdx.x / Cfg::kBlockK) & 1;
+  const int first = threadIdx.x / (2 * Cfg::kBlockK);
+  const int k = k0 + k_local;
+  const bool valid = k < p.k;
+  const int64_t position_stride = static_cast<int64_t>(p.k) * kChannelStep;  // u_index step per ξ
+  const __half* src0 = p.u + u_index(first, valid ? k : 0, c0 + 8 * half_row, Cfg::kPositions, p.k);
+#pragma unroll
+  for (int plane = 0; plane < Cfg::kPlanes; ++plane)
+#pragma unroll
+    for (int position = first, n = 0; n < (Cfg::kPositions + kPositionStride - 1) / kPositionStride;
+         ++n, position += kPositionStride)
+      if (position < Cfg::kPositions)
+        mma::copy_async_16(&s.u[stage][plane][position][k_local][8 * half_row],
+                           src0 + plane * p.u_plane + (position - first) * position_stride, valid);
 }
 
 template <class Cfg>
-__device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int warp,
+__device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stage, int warp,
                                 mma::FragD (&acc)[Cfg::kPositionsPerWarp][Cfg::kKTiles][Cfg::kTTiles]) {
 #pragma unroll
   for (int q = 0; q < Cfg::kPositionsPerWarp; ++q) {
@@ -144,8 +214,8 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int warp
 #pragma unroll
     for (int kt = 0; kt < Cfg::kKTiles; ++kt) {
       mma::FragA u_hi, u_lo;
-      mma::load_a(u_hi, &s.u[0][position][16 * kt][0], Cfg::kLd);
-      if constexpr (Cfg::kCompensated) mma::load_a(u_lo, &s.u[1][position][16 * kt][0], Cfg::kLd);
+      mma::load_a(u_hi, &s.u[stage][0][position][16 * kt][0], Cfg::kLd);
+      if constexpr (Cfg::kCompensated) mma::load_a(u_lo, &s.u[stage][1][position][16 * kt][0], Cfg::kLd);
 #pragma unroll
       for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
         mma::mma(acc[q][kt][tt], u_hi, v_hi[tt]);
@@ -160,13 +230,13 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int warp
 
 template <class Cfg>
 __device__ inline void transform_output_and_store(const Params& p, const typename Cfg::EpilogueStorage& s,
-                                                  int64_t tile0, int k0) {
+                                                  const TileInfo* info, int k0) {
   constexpr int kA = Cfg::kAlpha, kM = Cfg::kM;
   for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * Cfg::kBlockK; pair += Cfg::kThreads) {
     const int k_local = pair % Cfg::kBlockK, t_local = pair / Cfg::kBlockK;
-    const int64_t tile = tile0 + t_local;
+    const TileInfo& ti = info[t_local];
     const int k = k0 + k_local;
-    if (tile >= p.tiles_total || k >= p.k) continue;
+    if (ti.out_rows <= 0 || k >= p.k) continue;
     float mw[kA][kA];
 #pragma unroll
     for (int i = 0; i < kA; ++i)
@@ -175,30 +245,32 @@ __device__ inline void transform_output_and_store(const Params& p, const typenam
     float y[kM][kM];
     transform_output<kM>(mw, y);
     const float bias = p.bias ? __half2float(p.bias[k]) : 0.0f;
-    const TileOrigin o = tile_origin(p, tile, kM);
-    __half* out = p.y + static_cast<int64_t>(o.image) * p.out_h * p.out_w * p.k + k;
+    __half* out = p.y + ti.output_offset + k;
 #pragma unroll
     for (int i = 0; i < kM; ++i)
 #pragma unroll
-      for (int j = 0; j < kM; ++j) {
-        const int oh = o.row + i, ow = o.col + j;
-        if (oh < p.out_h && ow < p.out_w) {
+      for (int j = 0; j < kM; ++j)
+        if (i < ti.out_rows && j < ti.out_cols) {
           float value = y[i][j] + bias;
           if (p.relu) value = value < 0.0f ? 0.0f : value;  // keeps NaN, as max(0, NaN) would not
-          out[(static_cast<int64_t>(oh) * p.out_w + ow) * p.k] = __float2half_rn(value);
+          out[(static_cast<int64_t>(i) * p.out_w + j) * p.k] = __float2half_rn(value);
         }
-      }
   }
 }
 
-template <class Cfg>
-__global__ void __launch_bounds__(Cfg::kThreads, 1) wino_fused_fp16_nhwc(Params p) {
+// kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
+template <class Cfg, bool kStaged>
+__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_fp16_nhwc(Params p) {
+  static_assert(!kStaged || Cfg::kStageInput, "staging needs its shared memory");
   extern __shared__ __align__(16) unsigned char shared_bytes[];
+  __shared__ TileInfo info[Cfg::kBlockTiles];
   auto& shared = *reinterpret_cast<typename Cfg::SharedStorage*>(shared_bytes);
+  auto& main_loop = shared.main_loop;
   const int64_t tile0 = static_cast<int64_t>(blockIdx.x) * Cfg::kBlockTiles;
   const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
+  compute_tile_info<Cfg>(p, tile0, info);
   mma::FragD acc[Cfg::kPositionsPerWarp][Cfg::kKTiles][Cfg::kTTiles];
 #pragma unroll
   for (int q = 0; q < Cfg::kPositionsPerWarp; ++q)
@@ -206,15 +278,51 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) wino_fused_fp16_nhwc(Params 
     for (int kt = 0; kt < Cfg::kKTiles; ++kt)
 #pragma unroll
       for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
+  __syncthreads();
 
-  for (int c0 = 0; c0 < p.c; c0 += kChannelStep) {
-    load_filter_step<Cfg>(p, shared.main_loop, k0, c0);  // in flight during the input transform
-    load_and_transform_input<Cfg>(p, shared.main_loop, tile0, c0);
-    mma::copy_async_wait_all();
-    __syncthreads();
-    multiply<Cfg>(shared.main_loop, warp, acc);
-    __syncthreads();
+  const int steps = (p.c + kChannelStep - 1) / kChannelStep;
+  if constexpr (Cfg::kFilterStages == 2) {
+    // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs.
+    if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[0], 0);
+    load_filter_step<Cfg>(p, main_loop, 0, k0, 0);
+    mma::copy_async_commit();
+    for (int step = 0; step < steps; ++step) {
+      const int c0 = step * kChannelStep;
+      if (step + 1 < steps) {
+        if constexpr (kStaged)
+          load_input_tile_async<Cfg>(p, info, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
+        load_filter_step<Cfg>(p, main_loop, (step + 1) % 2, k0, c0 + kChannelStep);
+      }
+      mma::copy_async_commit();
+      mma::copy_async_wait<1>();  // this step's group has landed
+      __syncthreads();
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0);
+      __syncthreads();
+      multiply<Cfg>(main_loop, step % 2, warp, acc);
+      __syncthreads();
+    }
+  } else {
+    // Copy groups in flight, oldest first: input(step), then per step U(step), input(step + 1).
+    if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[0], 0);
+    mma::copy_async_commit();
+    for (int step = 0; step < steps; ++step) {
+      const int c0 = step * kChannelStep;
+      load_filter_step<Cfg>(p, main_loop, 0, k0, c0);
+      mma::copy_async_commit();
+      if constexpr (kStaged)
+        if (step + 1 < steps)
+          load_input_tile_async<Cfg>(p, info, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
+      mma::copy_async_commit();
+      mma::copy_async_wait<2>();  // this step's input tiles have landed
+      __syncthreads();
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0);
+      mma::copy_async_wait<1>();  // this step's U has landed
+      __syncthreads();
+      multiply<Cfg>(main_loop, 0, warp, acc);
+      __syncthreads();
+    }
   }
+  mma::copy_async_wait<0>();
 
 #pragma unroll
   for (int q = 0; q < Cfg::kPositionsPerWarp; ++q)
@@ -225,10 +333,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) wino_fused_fp16_nhwc(Params 
         mma::store_d(acc[q][kt][tt],
                      &shared.epilogue.m[warp * Cfg::kPositionsPerWarp + q][16 * tt][16 * kt], 1, Cfg::kMLd);
   __syncthreads();
-  transform_output_and_store<Cfg>(p, shared.epilogue, tile0, k0);
+  transform_output_and_store<Cfg>(p, shared.epilogue, info, k0);
 }
 
-// U = G g Gᵀ for every (k, c < c_pad) from a KRSC fp16 filter; channels ≥ c are zero.
+// U = G g Gᵀ for every (k, c < c_pad) from a KRSC fp16 filter; channels ≥ c are zero. Threads run over
+// (channel group of 8, k, channel in group) so the stores follow u_index's layout.
 template <int M, bool kCompensated>
 __global__ void wino_transform_filter_fp16(const __half* filter, __half* u, int k_total, int c, int c_pad,
                                            int64_t u_plane) {
@@ -236,7 +345,9 @@ __global__ void wino_transform_filter_fp16(const __half* filter, __half* u, int 
   const int64_t total = static_cast<int64_t>(k_total) * c_pad;
   for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
        index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int k = static_cast<int>(index / c_pad), channel = static_cast<int>(index % c_pad);
+    const int in_group = static_cast<int>(index % 8);
+    const int k = static_cast<int>((index / 8) % k_total);
+    const int channel = static_cast<int>(index / (8 * static_cast<int64_t>(k_total))) * 8 + in_group;
     float g[3][3];
 #pragma unroll
     for (int r = 0; r < 3; ++r)
