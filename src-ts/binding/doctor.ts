@@ -90,7 +90,14 @@ export function formatReport(env: Environment, backends: readonly BackendInfo[])
   lines.push('', 'Backends:');
   for (const info of backends) {
     const detail = info.available
-      ? [info.device, info.arch, info.runtimeVersion && `runtime ${info.runtimeVersion}`, info.driverVersion && `driver ${info.driverVersion}`, info.threads && `${info.threads} threads`]
+      ? [
+          info.device,
+          info.arch,
+          info.memoryTotalBytes && `${(info.memoryTotalBytes / 2 ** 30).toFixed(1)} GiB`,
+          info.runtimeVersion && `runtime ${info.runtimeVersion}`,
+          info.driverVersion && `driver ${info.driverVersion}`,
+          info.threads && `${info.threads} threads`,
+        ]
           .filter(Boolean)
           .join(', ')
       : explainMissing(info, env);
