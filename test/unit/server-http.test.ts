@@ -116,6 +116,21 @@ describe('upscale server', () => {
     expect((await post(url, png(3, 3))).status).toBe(200);
   });
 
+  it('answers 413 to a streamed body without Content-Length that grows past the limit', async () => {
+    const url = await start(fakeService(), { maxBodyBytes: 4096 });
+    const chunks = [png(4, 4), new Uint8Array(8192)];
+    const body = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${url}/upscale`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await res.json()).reason).toMatch(/exceeds the limit of 4096 bytes/);
+  });
+
   it('applies back-pressure: 429 with Retry-After when the queue is full', async () => {
     const fake = fakeService(150);
     const url = await start(fake, { maxQueue: 1 });

@@ -90,6 +90,7 @@ class InferenceQueue {
 
   submit(image: RgbImage, signal: { cancelled: boolean; onCancel?: () => void }): Promise<{ result: UpscaleResult; waitedMs: number }> {
     if (this.closed) return Promise.reject(new HttpError(503, 'server is shutting down', 5));
+    if (signal.cancelled) return Promise.reject(new HttpError(400, 'client went away'));
     if (this.#waiting.length >= this.limit) {
       return Promise.reject(new HttpError(429, `queue full: ${this.#waiting.length} requests waiting (limit ${this.limit}); retry later`, 1));
     }
@@ -172,7 +173,11 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
     stats.rejected[error.status] = (stats.rejected[error.status] ?? 0) + 1;
     log(`${req.method} ${req.url} → ${error.status} ${error.reason}`);
     const headers: Record<string, string> = error.retryAfterSeconds ? { 'retry-after': String(error.retryAfterSeconds) } : {};
-    if (error.status === 413) headers.connection = 'close';
+    if (error.status === 413) {
+      // The client may still be sending: answer, then drop the connection instead of reading the rest.
+      headers.connection = 'close';
+      res.once('finish', () => req.socket.destroy());
+    }
     sendJson(res, error.status, { error: statusText(error.status), reason: error.reason }, headers);
   };
 
@@ -186,10 +191,11 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (chunk: Buffer) => {
+        if (size > maxBodyBytes) return; // already refused; the rest is discarded until the 413 is sent
         size += chunk.length;
         if (size > maxBodyBytes) {
+          chunks.length = 0;
           reject(new HttpError(413, `body exceeds the limit of ${maxBodyBytes} bytes`));
-          req.destroy();
           return;
         }
         chunks.push(chunk);
@@ -220,15 +226,20 @@ export function createUpscaleServer(service: UpscaleService, options: ServerOpti
     }
     const signal: { cancelled: boolean; onCancel?: () => void } = { cancelled: false };
     res.on('close', () => {
-      if (!res.writableEnded) signal.onCancel?.();
+      if (res.writableEnded) return;
+      signal.cancelled = true;
+      signal.onCancel?.();
     });
+    if (res.destroyed) return; // the client left while the body was read or decoded
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new HttpError(504, `inference did not finish within ${inferenceTimeoutMs} ms`)), inferenceTimeoutMs);
     });
     let outcome: { result: UpscaleResult; waitedMs: number };
+    const submitted = queue.submit(image, signal);
+    submitted.catch(() => {}); // if the timeout wins, a later rejection must not become an unhandled one
     try {
-      outcome = await Promise.race([queue.submit(image, signal), timeout]);
+      outcome = await Promise.race([submitted, timeout]);
     } catch (error) {
       signal.onCancel?.(); // still queued: drop it; already running: its result is discarded
       throw error;
