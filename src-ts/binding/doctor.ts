@@ -78,9 +78,11 @@ export function explainMissing(info: BackendInfo, env: Environment): string {
     const canBuild = toolkit?.found ? `${toolkit.name} is present (${toolkit.detail}): \`npm run build:gpu\` can build it` : `no ${toolkit?.name ?? 'toolkit'} on PATH to build it`;
     return `GPU addon not built; ${canBuild}`;
   }
-  if (info.kind === 'cuda' && !env.nvidiaDriver) return `no NVIDIA driver loaded (/proc/driver/nvidia/version missing); ${info.reason ?? ''}`.trim();
-  if (info.kind === 'hip' && !env.amdKfd) return `no AMD GPU driver (/dev/kfd missing); ${info.reason ?? ''}`.trim();
-  return info.reason ?? 'no usable device';
+  const reason = info.reason ?? 'no usable device';
+  if (/driver/i.test(reason)) return reason;
+  if (info.kind === 'cuda' && !env.nvidiaDriver) return `no NVIDIA driver loaded (/proc/driver/nvidia/version missing); ${reason}`;
+  if (info.kind === 'hip' && !env.amdKfd) return `no AMD GPU driver (/dev/kfd missing); ${reason}`;
+  return reason;
 }
 
 /** Human-readable report; `backends` comes from the API's `backends()`. */
