@@ -131,6 +131,26 @@ describe('upscale server', () => {
     expect((await res.json()).reason).toMatch(/exceeds the limit of 4096 bytes/);
   });
 
+  it('never fails on mangled PNGs: truncations and flipped bytes give 400 (or 200 if still decodable), never 500', async () => {
+    const fake = fakeService();
+    const url = await start(fake);
+    const good = png(6, 5);
+    let state = 12345;
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+    const bodies: Uint8Array[] = [];
+    for (let cut = 1; cut < good.length; cut += 7) bodies.push(good.subarray(0, cut));
+    for (let i = 0; i < 40; i++) {
+      const bad = Uint8Array.from(good);
+      for (let flips = 0; flips < 3; flips++) bad[8 + (next() % (bad.length - 8))] ^= 1 << (next() % 8);
+      bodies.push(bad);
+    }
+    const statuses = new Set<number>();
+    for (const body of bodies) statuses.add((await post(url, body)).status);
+    expect([...statuses].every((status) => status === 400 || status === 200 || status === 413)).toBe(true);
+    expect(statuses.has(400)).toBe(true);
+    expect((await post(url, good)).status).toBe(200);
+  });
+
   it('applies back-pressure: 429 with Retry-After when the queue is full', async () => {
     const fake = fakeService(150);
     const url = await start(fake, { maxQueue: 1 });
