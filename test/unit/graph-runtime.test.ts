@@ -163,6 +163,44 @@ describe('graph builder and passes', () => {
     expect([d2s.block, d2s.upscale, d2s.inputUpscale, d2s.channels]).toEqual([2, 2, 1, 3]);
     for (const step of spec.steps) expect(step.inputs).not.toContain(step.out);
   });
+
+  it('the native spec, interpreted step by step on the host like graph_executor.cpp, computes the graph', async () => {
+    const graph = fuseGraph(miniEsrgan(4, 3));
+    const { spec } = buildNativeSpec(graph, planMemory(graph));
+    const [h, w] = [5, 7];
+    const input = image(random(6), h, w);
+    const slots = spec.slotUnits.map((units) => new Float64Array(units * h * w));
+    slots[spec.inputSlot].set(input);
+    for (const step of spec.steps) {
+      const inH = h * step.inputUpscale;
+      const inW = w * step.inputUpscale;
+      const count = h * step.upscale * w * step.upscale * step.channels;
+      const out = slots[step.out];
+      const src = step.inputs.map((slot, i) => slots[slot].subarray(0, inH * inW * step.inputChannels[i]));
+      if (step.op === 'conv2d') {
+        const conv = spec.convs[step.conv] as { k: number; c: number; filter: Float32Array; bias: Float32Array | null; relu: boolean };
+        conv3x3(src[0], inH, inW, conv, conv.relu ? { kind: 'relu' } : { kind: 'none' }, out);
+      } else if (step.op === 'concat') {
+        let offset = 0;
+        step.inputs.forEach((_, i) => {
+          for (let p = 0; p < inH * inW; p++) {
+            for (let c = 0; c < step.inputChannels[i]; c++) out[p * step.channels + offset + c] = src[i][p * step.inputChannels[i] + c];
+          }
+          offset += step.inputChannels[i];
+        });
+      } else if (step.op === 'add') {
+        for (let i = 0; i < count; i++) out[i] = src[0][i] + step.factor * src[1][i];
+      } else if (step.op === 'depth-to-space') {
+        depthToSpace(src[0], inH, inW, step.inputChannels[0], step.block, out);
+      } else {
+        throw new Error(`unexpected op ${step.op} after fusion`);
+      }
+    }
+    const last = graph.nodes[graph.output];
+    const result = slots[spec.outputSlot].subarray(0, h * w * last.channels * last.upscale * last.upscale);
+    const ref = await new ReferenceExecutor(graph).run(input, h, w);
+    expect(relativeError(result, ref.output)).toBeLessThan(1e-6);
+  });
 });
 
 describe.skipIf(!cpuAddon.ok)(`CPU executor (nova_cpu.node)${cpuAddon.ok ? '' : ' — skipped: CPU addon not built'}`, () => {
