@@ -59,9 +59,15 @@ export function loadAddon<T>(name: AddonName, options: { probe?: boolean } = {})
   const cached = cache.get(key);
   if (cached) return cached as AddonLoadResult<T>;
 
+  const result = loadFirst<T>(name, addonCandidates(name), options);
+  cache.set(key, result);
+  return result;
+}
+
+/** Tries `candidates` in order (uncached); the first that loads wins, otherwise every failure is reported. */
+export function loadFirst<T>(name: AddonName, candidates: readonly string[], options: { probe?: boolean } = {}): AddonLoadResult<T> {
   const tried: AddonAttempt[] = [];
-  let result: AddonLoadResult<T> | undefined;
-  for (const path of addonCandidates(name)) {
+  for (const path of candidates) {
     if (!existsSync(path)) {
       tried.push({ path, error: 'not found' });
       continue;
@@ -72,15 +78,12 @@ export function loadAddon<T>(name: AddonName, options: { probe?: boolean } = {})
       continue;
     }
     try {
-      result = { ok: true, addon: requireNative(path) as T, path };
-      break;
+      return { ok: true, addon: requireNative(path) as T, path };
     } catch (error) {
       tried.push({ path, error: error instanceof Error ? error.message : String(error) });
     }
   }
-  result ??= failure(name, tried);
-  cache.set(key, result);
-  return result;
+  return failure(name, tried);
 }
 
 function failure(name: AddonName, tried: AddonAttempt[]): AddonLoadResult<never> {
