@@ -36,7 +36,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 function stageCounts(c: ErrorCell): string {
   const s = c.stages;
   const f = (name: string, x: ErrorCell['stages']['inputTransform']) =>
-    `${name}: ${x.counts.inf} Inf, ${x.counts.nan} NaN, ${x.counts.flushedToZero} flushed, ${x.counts.subnormal} subnormal, max ${e(x.maxAbs, 1)}`;
+    `${name} (${x.counts.count}): ${x.counts.inf} Inf, ${x.counts.nan} NaN, ${x.counts.flushedToZero} flushed, ${x.counts.subnormal} subnormal, max ${e(x.maxAbs, 1)}`;
   return `${f('V', s.inputTransform)}<br>${f('U', s.filterTransform)}<br>${f('Y', s.output)}`;
 }
 
@@ -66,7 +66,8 @@ export function renderReport(study: StudyResult, chosen: Readonly<Record<number,
     '- **Pipeline** (the GPU kernel\'s, emulated by the CPU addon `nova_cpu.node`, `storage: \'fp16\'`): inputs and',
     '  weights are fp16 values; V = BᵀdB computed in fp32 and **stored as fp16**; U = GgGᵀ in fp32, **stored as fp16**;',
     '  M = Σ_c U⊙V accumulated in **fp32**; Y = AᵀMA in **fp32**; Y **stored as fp16**. Constants are the exact',
-    '  rationals rounded to fp32. No fused multiply-add (`-ffp-contract=off`).',
+    '  rationals rounded to fp32. No fused multiply-add (`-ffp-contract=off`); the GPU kernel fuses them, which only',
+    '  removes fp32 roundings, negligible next to the fp16 storage.',
     '- **Compensated mode** (`storage: \'compensated\'`): V and U each stored as fp16 hi + fp16 lo (lo = fp16(x − hi)),',
     '  M = Σ_c (hi·hi + hi·lo + lo·hi) in fp32; everything else as above.',
     '- **Reference**: float64 direct convolution of the *same* fp16 inputs and weights. So input rounding is not',
@@ -165,8 +166,9 @@ export function renderReport(study: StudyResult, chosen: Readonly<Record<number,
   push(
     '## Range: the large-magnitude data before and after scaling',
     '',
-    `\`heavy\` data (${DATA_DESCRIPTIONS.heavy}), C = ${C}, fp16 mode. Counts per stored stage over all stored values`,
-    '(V: input tiles × channels × α²; U: filters × channels × α²; Y: outputs). "flushed" = nonzero values that became 0.',
+    `\`heavy\` data (${DATA_DESCRIPTIONS.heavy}), C = ${C}, fp16 mode. Counts per stored stage, with the number of`,
+    'values stored in parentheses (V: input tiles × channels × α²; U: filters × channels × α²; Y: outputs); the',
+    'share is the count over that number. "flushed" = nonzero values that became 0; "max" is before rounding.',
     '',
     '| family | m | unscaled: error | unscaled: stage counts | scaled: error | scaled: stage counts | scaling |',
     '|---|---|---|---|---|---|---|',
