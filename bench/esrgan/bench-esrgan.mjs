@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CpuExecutor } from '../../dist/graph/cpu-executor.js';
 import { GpuExecutor } from '../../dist/graph/gpu-executor.js';
+import { tuneAlgorithms } from '../../dist/graph/tune.js';
 import { psnr, rangeOf, relativeError } from '../../dist/graph/stats.js';
 import { compareLayers, formatAccuracy } from '../../dist/models/esrgan/accuracy.js';
 import { loadEsrgan } from '../../dist/models/esrgan/esrgan.js';
@@ -28,7 +29,7 @@ const { values: args } = parseArgs({
     ref: { type: 'string' },
     'write-ref': { type: 'string' },
     sizes: { type: 'string', default: '128,256,512' },
-    policies: { type: 'string', default: 'default,eager,f6,direct' },
+    policies: { type: 'string', default: 'default,eager,tuned,f6,direct' },
     reps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
     crop: { type: 'string', default: '32' },
@@ -44,6 +45,7 @@ const POLICIES = {
   f6: { algorithm: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f6' : 'direct') },
   f2: { algorithm: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f2' : 'direct') },
   direct: { algorithm: 'direct' },
+  tuned: 'tune', // per conv shape, the fastest algorithm measured at 256×256 (src-ts/graph/tune.ts)
 };
 
 const model = await loadEsrgan({ scale: 4, path: args.model });
@@ -79,7 +81,15 @@ for (const name of args.policies.split(',')) {
   report.policies[name] = entry;
   let executor;
   try {
-    executor = await GpuExecutor.create(model.fused, POLICIES[name]);
+    let options = POLICIES[name];
+    if (options === 'tune') {
+      const started = performance.now();
+      const tuned = await tuneAlgorithms(model.fused, { height: 256, width: 256 });
+      entry.tuning = { seconds: (performance.now() - started) / 1000, table: tuned.table };
+      console.log(`tuning (${entry.tuning.seconds.toFixed(1)} s): ${JSON.stringify(tuned.table)}`);
+      options = { algorithm: tuned.policy };
+    }
+    executor = await GpuExecutor.create(model.fused, options);
     entry.description = executor.description;
     entry.weightBytes = executor.pooledBytes();
     const full = await executor.run(fixture.data, fixture.height, fixture.width);

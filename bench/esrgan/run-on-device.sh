@@ -24,7 +24,7 @@ if [ -f node_modules/vitest/vitest.mjs ]; then
     || echo "graph GPU test FAILED (exit $?)" | tee -a "$out/vitest.log"
 fi
 timeout 170 "$node" bench/esrgan/bench-esrgan.mjs --write-ref "$work/ref64.f32" --json "$out/ours.json" \
-  --save-png "$out/fixture-x4-gpu.png" --policies "${POLICIES:-default,eager,f6,direct}" --reps "${REPS:-10}" >"$out/bench.log" 2>&1 \
+  --save-png "$out/fixture-x4-gpu.png" --policies "${POLICIES:-default,eager,tuned,f6,direct}" --reps "${REPS:-10}" >"$out/bench.log" 2>&1 \
   || echo "bench FAILED (exit $?)" | tee -a "$out/bench.log"
 timeout 45 "$node" dist/cli/nova.js upscale "$work/esrgan-thick/assets/fixture.png" "$out/cli-x4.png" --check 32 \
   >"$out/cli.log" 2>&1 || echo "cli FAILED (exit $?)" | tee -a "$out/cli.log"

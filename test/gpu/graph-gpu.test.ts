@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GpuExecutor, loadGpuGraphAddon } from '../../src-ts/graph/gpu-executor.js';
+import { tuneAlgorithms } from '../../src-ts/graph/tune.js';
 import { GraphBuilder, type ConvWeights } from '../../src-ts/graph/graph.js';
 import { fuseGraph } from '../../src-ts/graph/passes.js';
 import { ReferenceExecutor } from '../../src-ts/graph/reference-executor.js';
@@ -92,6 +93,25 @@ describe.skipIf(noGpu !== null)(`native graph executor on the GPU${noGpu ? ` —
       expect(runs.map((r) => r.timings.graphReplays)).toEqual([0, 1, 1, 1]);
       for (const run of runs.slice(1)) expect(run.output).toEqual(runs[0].output);
       expect(executor.captureStatus()).toBe('on');
+    } finally {
+      executor.dispose();
+    }
+  });
+
+  it('tuning times every candidate per conv shape and its policy runs the graph', async () => {
+    const graph = fuseGraph(miniGraph());
+    const tuned = await tuneAlgorithms(graph, { height: 16, width: 16, reps: 2 });
+    const shapes = Object.keys(tuned.table);
+    expect(shapes).toContain('32->32@1');
+    for (const { ms, choice } of Object.values(tuned.table)) {
+      expect(Number.isFinite(ms[choice])).toBe(true);
+      for (const value of Object.values(ms)) expect(ms[choice]).toBeLessThanOrEqual(value as number);
+    }
+    const executor = await GpuExecutor.create(graph, { algorithm: tuned.policy });
+    try {
+      const input = Float32Array.from({ length: 9 * 9 * 3 }, (_, i) => (i % 13) / 13);
+      const ref = await new ReferenceExecutor(graph).run(input, 9, 9);
+      expect(relativeError((await executor.run(input, 9, 9)).output, ref.output)).toBeLessThan(2e-2);
     } finally {
       executor.dispose();
     }
