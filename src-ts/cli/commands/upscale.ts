@@ -7,7 +7,7 @@ import { DEFAULT_OVERLAP, DEFAULT_TILE, UPSCALE_BACKENDS, Upscaler, type Upscale
 import type { Algorithm } from '../../backends/backend.js';
 import { type Command, type CommandIO, UsageError } from '../command.js';
 
-const ALGORITHMS = ['auto', 'direct', 'winograd-f2', 'winograd-f4', 'winograd-f6', 'winograd-f8'] as const;
+const ALGORITHMS = ['auto', 'tune', 'direct', 'winograd-f2', 'winograd-f4', 'winograd-f6'] as const;
 
 /** A one-line bar on a terminal (redrawn in place), one line per tenth otherwise (logs stay short). */
 function progressBar(io: CommandIO): (done: number, total: number) => void {
@@ -38,7 +38,7 @@ const upscale: Command = {
     backend: { type: 'string', choices: UPSCALE_BACKENDS, default: 'auto', description: 'where to run (auto: GPU if usable, else CPU, and says why)' },
     tile: { type: 'int', min: 0, max: 4096, default: DEFAULT_TILE, description: 'largest tile side in input pixels (0: no tiling)' },
     overlap: { type: 'int', min: 0, max: 256, default: DEFAULT_OVERLAP, description: 'context pixels around each tile, cropped after' },
-    algo: { type: 'string', choices: ALGORITHMS, default: 'auto', description: 'conv algorithm for every layer (auto: per-layer policy)' },
+    algo: { type: 'string', choices: ALGORITHMS, default: 'auto', description: 'conv algorithm for every layer (auto: per-layer policy; tune: fastest measured per conv shape at the tile size, GPU)' },
     model: { type: 'string', placeholder: '<path>', description: 'model.json, its folder or the package folder (default: NOVA_ESRGAN_PATH, node_modules)' },
     check: { type: 'int', min: 0, max: 256, default: 0, description: 'debug: per-layer error vs float64 on a centre crop of this size (0: off)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
@@ -71,7 +71,8 @@ const upscale: Command = {
         scale,
         modelPath: flags.model as string | undefined,
         backend: flags.backend as UpscaleBackend,
-        algorithm: flags.algo as Algorithm | 'auto',
+        algorithm: flags.algo as Algorithm | 'auto' | 'tune',
+        tuneSize: Math.min((flags.tile as number) || Math.max(image.width, image.height), Math.max(image.width, image.height)),
       }),
     );
     try {

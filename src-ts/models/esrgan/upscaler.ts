@@ -9,6 +9,7 @@ import type { GraphExecutor } from '../../graph/executor.js';
 import { CpuExecutor } from '../../graph/cpu-executor.js';
 import { DEFAULT_POLICY, GpuExecutor, type AlgorithmPolicy } from '../../graph/gpu-executor.js';
 import { ReferenceExecutor } from '../../graph/reference-executor.js';
+import { tuneAlgorithms } from '../../graph/tune.js';
 import { loadEsrgan, type EsrganModel } from './esrgan.js';
 import { cropImage, type RgbImage } from './image.js';
 
@@ -20,8 +21,12 @@ export interface UpscalerOptions {
   /** model.json, its folder or the package folder; default: NOVA_ESRGAN_PATH or node_modules. */
   readonly modelPath?: string;
   readonly backend?: UpscaleBackend;
-  /** One algorithm for every conv, or 'auto' for the per-layer default policy. */
-  readonly algorithm?: Algorithm | 'auto';
+  /**
+   * One algorithm for every conv; 'auto' for the per-layer default policy; 'tune' (GPU) to time every candidate
+   * per conv shape at `tuneSize`² and take the fastest.
+   */
+  readonly algorithm?: Algorithm | 'auto' | 'tune';
+  readonly tuneSize?: number;
   readonly precision?: WinogradPrecision;
   readonly device?: number;
 }
@@ -63,14 +68,19 @@ export class Upscaler {
   static async create(options: UpscalerOptions = {}): Promise<Upscaler> {
     const model = await loadEsrgan({ scale: options.scale, path: options.modelPath });
     const backend = options.backend ?? 'auto';
-    const policy: AlgorithmPolicy = !options.algorithm || options.algorithm === 'auto' ? DEFAULT_POLICY : options.algorithm;
+    const fixed = options.algorithm === 'auto' || options.algorithm === 'tune' || !options.algorithm ? undefined : options.algorithm;
     if (backend === 'reference') {
       return new Upscaler(model, new ReferenceExecutor(model.fused, 'float64'), "'reference' was requested (TypeScript float64; very slow)");
     }
     if (backend === 'cpu') {
-      return new Upscaler(model, new CpuExecutor(model.fused, { algorithm: options.algorithm === 'auto' ? 'direct' : options.algorithm }), "'cpu' was requested");
+      return new Upscaler(model, new CpuExecutor(model.fused, { algorithm: fixed ?? 'direct' }), "'cpu' was requested");
     }
     try {
+      let policy: AlgorithmPolicy = fixed ?? DEFAULT_POLICY;
+      if (options.algorithm === 'tune') {
+        const size = options.tuneSize ?? DEFAULT_TILE;
+        policy = (await tuneAlgorithms(model.fused, { height: size, width: size, device: options.device })).policy;
+      }
       const executor = await GpuExecutor.create(model.fused, { device: options.device, algorithm: policy, precision: options.precision });
       if (backend !== 'auto' && executor.kind !== backend) {
         executor.dispose();
