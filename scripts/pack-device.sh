@@ -6,12 +6,15 @@
 #   .carry/node_modules.tar.xz   the runtime dependencies and vitest's closure only (no typescript, node-gyp, cmake-js)
 # Then name these four files in the run tool's `carry` and run `bash test/gpu/run-on-device.sh` there.
 # Builds nothing: run `npm run build` first (the GPU addon with NOVA_GPU=cuda, i.e. nvcc, for the H100/H200).
+# NOVA_PACK_GPU_ADDON=<path> packs another nova_gpu.node instead (e.g. one built from a clean `git archive HEAD`
+# while kernel work in progress sits in this tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 carry=.carry
 mkdir -p "$carry"
 
-for file in build/Release/nova_cpu.node build-gpu/Release/nova_gpu.node dist/index.js; do
+gpu_addon="${NOVA_PACK_GPU_ADDON:-build-gpu/Release/nova_gpu.node}"
+for file in build/Release/nova_cpu.node "$gpu_addon" dist/index.js; do
   [ -f "$file" ] || { echo "pack-device: $file is missing; run \`npm run build\` (NOVA_GPU=cuda) first" >&2; exit 1; }
 done
 
@@ -21,7 +24,8 @@ if [ ! -f "$carry/node.xz" ] || [ "$node_bin" -nt "$carry/node.xz" ]; then
   xz -T2 -6 -c "$node_bin" >"$carry/node.xz"
 fi
 
-tar -cf "$carry/addons.tar" build/Release/nova_cpu.node build-gpu/Release/nova_gpu.node
+tar -cf "$carry/addons.tar" build/Release/nova_cpu.node \
+  --transform "s|^${gpu_addon#/}\$|build-gpu/Release/nova_gpu.node|" "$gpu_addon"
 tar -cJf "$carry/dist.tar.xz" dist
 
 # The package folders needed at run time: the production dependencies and everything vitest pulls in (with the
