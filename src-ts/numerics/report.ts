@@ -359,8 +359,8 @@ export function renderReport(study: StudyResult, chosen: Readonly<Record<number,
     ],
     diagonals: [
       { factor: 1, label: 'measured = modelled' },
-      { factor: 2, label: '2×' },
-      { factor: 0.5, label: '½×' },
+      { factor: 2, label: '2× off' },
+      { factor: 0.5, label: '' },
     ],
   });
   return { markdown: `${lines.join('\n')}\n`, svgs };

@@ -18,7 +18,7 @@ export interface ChartSpec {
   readonly logX?: boolean;
   /** Horizontal reference lines (e.g. targets). */
   readonly hLines?: readonly { y: number; label: string }[];
-  /** Lines y = factor·x (log-log scatter: agreement and 2× bands). */
+  /** Lines y = factor·x (log-log scatter: agreement and 2× bands); listed in the legend unless the label is empty. */
   readonly diagonals?: readonly { factor: number; label: string }[];
   /** Fixed x ticks (linear axis). */
   readonly xTicks?: readonly number[];
@@ -90,7 +90,6 @@ export function renderChart(spec: ChartSpec): string {
     const a = 10 ** xLo;
     const b = 10 ** xHi;
     out.push(`<line clip-path="url(#plot)" x1="${fmt(px(a))}" y1="${fmt(py(a * d.factor))}" x2="${fmt(px(b))}" y2="${fmt(py(b * d.factor))}" stroke="#999" stroke-dasharray="${d.factor === 1 ? '' : '4 3'}"/>`);
-    out.push(`<text clip-path="url(#plot)" x="${fmt(px(b) - 4)}" y="${fmt(py(b * d.factor) + 14)}" text-anchor="end" fill="#777">${esc(d.label)}</text>`);
   }
   for (const h of spec.hLines ?? []) {
     out.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${fmt(py(h.y))}" y2="${fmt(py(h.y))}" stroke="#555" stroke-dasharray="6 4"/>`);
@@ -107,6 +106,12 @@ export function renderChart(spec: ChartSpec): string {
     const ly = MARGIN.top + 12 + i * 18;
     out.push(`<circle cx="${MARGIN.left + plotW + 14}" cy="${ly - 4}" r="4" fill="${color}"/>`);
     out.push(`<text x="${MARGIN.left + plotW + 24}" y="${ly}">${esc(s.name)}</text>`);
+  });
+  (spec.diagonals ?? []).filter((d) => d.label).forEach((d, i) => {
+    const ly = MARGIN.top + 12 + (spec.series.length + i) * 18;
+    const x = MARGIN.left + plotW + 8;
+    out.push(`<line x1="${x}" x2="${x + 14}" y1="${ly - 4}" y2="${ly - 4}" stroke="#999" stroke-dasharray="${d.factor === 1 ? '' : '4 3'}"/>`);
+    out.push(`<text x="${x + 16}" y="${ly}" fill="#555">${esc(d.label)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
