@@ -231,11 +231,13 @@ export class GpuBackend implements Backend {
   }
 
   /**
-   * The heuristic behind `algorithm: 'auto'`, a first guess to be replaced by measurements (bench/NOTES.md):
-   * 1. C < 8 or K < 8 (RGB stems, 1-channel heads): direct — Winograd's channel sum has too little to share.
-   * 2. Otherwise the largest Winograd tile that fits the output at least twice in each direction, so the partial
-   *    tiles at the border waste at most about a third of the work: F(6,3) when min(outH, outW) ≥ 12, F(4,3) at
-   *    ≥ 8, else F(2,3); each only if its kernel can run the problem, trying smaller tiles next.
+   * The heuristic behind `algorithm: 'auto'`, from the first measurements (to be retuned as the kernels improve):
+   * 1. C < 8 or K < 8 (RGB stems, 1–3-channel heads): direct — Winograd's channel sum has too little to share.
+   * 2. F(4,3) when min(outH, outW) ≥ 8, else F(2,3); each only if its kernel can run the problem, F(2,3) next.
+   *    Measured on an H200 (2026-11-26, test/gpu/timing.mjs, wall time per call through Node, ResNet-50 3×3
+   *    layers): F(4,3) was fastest or within 10 % of F(2,3) everywhere at N=1 and fastest at N=32; F(6,3) was
+   *    slower than F(4,3) on every layer (and less accurate), so it runs only when asked for until it measures
+   *    faster. Below 8 output rows or columns, F(4,3) tiles are mostly padding.
    * 3. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
    */
   chooseAlgorithm(problem: ConvProblem): { algorithm: Algorithm; reason: string } {
@@ -243,13 +245,13 @@ export class GpuBackend implements Backend {
       return { algorithm: 'direct', reason: `C=${problem.c}, K=${problem.k}: fewer than 8 channels, direct` };
     }
     const side = Math.min(problem.outH, problem.outW);
-    const tiles: Algorithm[] = side >= 12 ? ['winograd-f6', 'winograd-f4', 'winograd-f2'] : side >= 8 ? ['winograd-f4', 'winograd-f2'] : ['winograd-f2'];
+    const tiles: Algorithm[] = side >= 8 ? ['winograd-f4', 'winograd-f2'] : ['winograd-f2'];
     const refusals: string[] = [];
     for (const algorithm of tiles) {
       const applicable = this.canImplement(problem, algorithm);
       if (applicable.ok) {
         const skipped = refusals.length > 0 ? ` (${refusals.join('; ')})` : '';
-        return { algorithm, reason: `smaller output side ${side}: ${algorithm}${skipped}` };
+        return { algorithm, reason: `3x3 stride 1, smaller output side ${side}: ${algorithm}${skipped}` };
       }
       refusals.push(`${algorithm}: ${applicable.reason}`);
     }
