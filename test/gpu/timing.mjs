@@ -1,6 +1,6 @@
 // A short timing table for test/gpu/run-on-device.sh: median wall time of one `plan.run()` through the public API
 // (output allocation, launches, stream synchronization and promise settlement included) for a few ResNet-50
-// layers, every algorithm the backend can run. Not kernel time: the bench (device events, cuDNN in the same run)
+// layers and two few-channel layers, every algorithm the backend can run and what 'auto' picks. Not kernel time: the bench (device events, cuDNN in the same run)
 // measures that. Reads the compiled API from dist/.
 import { createDevice, toHalf } from '../../dist/index.js';
 
@@ -10,8 +10,10 @@ const LAYERS = [
   { name: 'resnet50 512x7', n: 1, c: 512, k: 512, hw: 7 },
   { name: 'resnet50 64x56', n: 32, c: 64, k: 64, hw: 56 },
   { name: 'resnet50 256x14', n: 32, c: 256, k: 256, hw: 14 },
+  { name: 'vgg16 3->64 x224', n: 1, c: 3, k: 64, hw: 224 },
+  { name: 'esrgan 64->3 x128', n: 1, c: 64, k: 3, hw: 128 },
 ];
-const ALGORITHMS = ['direct', 'winograd-f2', 'winograd-f4', 'winograd-f6', 'winograd-f8'];
+const ALGORITHMS = ['auto', 'direct', 'winograd-f2', 'winograd-f4', 'winograd-f6', 'winograd-f8'];
 const REPS = 50;
 
 function normal(count, seed) {
@@ -46,7 +48,14 @@ for (const layer of LAYERS) {
         result.output.dispose();
       }
       times.sort((a, b) => a - b);
-      row.push(`${times[REPS >> 1].toFixed(0)} µs`);
+      const median = `${times[REPS >> 1].toFixed(0)} µs`;
+      if (algorithm === 'auto') {
+        const chosen = await plan.run(x);
+        chosen.output.dispose();
+        row.push(`${median} ${chosen.algorithm.replace('winograd-', '')}`);
+      } else {
+        row.push(median);
+      }
     } catch (error) {
       row.push(error.code === 'E_UNSUPPORTED' ? 'n/a' : `error ${error.code ?? error.message}`);
     } finally {
