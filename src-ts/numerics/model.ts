@@ -102,7 +102,8 @@ function isPowerOfTwo(x: number): boolean {
 export interface ModelInput {
   readonly transform: NumericTransform;
   readonly channels: number;
-  readonly storage: StorageMode;
+  /** Both stages alike, or per stage (V: input tiles, U: transformed filters) to model partial compensation. */
+  readonly storage: StorageMode | { readonly input: StorageMode; readonly filter: StorageMode };
   readonly input: Moments;
   readonly weights: Moments;
 }
@@ -140,6 +141,8 @@ export function predictError(model: ModelInput): ModelPrediction {
   const exactG = singleEntries(t.G, alpha, 3);
   const exactB = singleEntries(t.BT, alpha, alpha);
   const c32 = ROUNDING_CONSTANT * FP32_UNIT_ROUNDOFF ** 2;
+  const inputStorage = typeof model.storage === 'string' ? model.storage : model.storage.input;
+  const filterStorage = typeof model.storage === 'string' ? model.storage : model.storage.filter;
   let inputPart = 0;
   let filterPart = 0;
   let fp32Part = 0;
@@ -149,14 +152,15 @@ export function predictError(model: ModelInput): ModelPrediction {
       const pU = varW * g[i]! * g[j]! + model.weights.mean ** 2 * gSum[i]! ** 2 * gSum[j]! ** 2;
       const vExact = exactB[i] != null && exactB[j] != null && isPowerOfTwo(exactB[i]! * exactB[j]!);
       const uExact = exactG[i] != null && exactG[j] != null && isPowerOfTwo(exactG[i]! * exactG[j]!);
-      const rhoV = vExact ? 0 : storageVariance(pV, model.storage);
-      const rhoU = uExact ? 0 : storageVariance(pU, model.storage);
+      const rhoV = vExact ? 0 : storageVariance(pV, inputStorage);
+      const rhoU = uExact ? 0 : storageVariance(pU, filterStorage);
       const weight = a[i]! * a[j]! * model.channels;
       inputPart += weight * pU * rhoV;
       filterPart += weight * pV * rhoU;
       // fp32: transforms, the dropped lo·lo term of compensated mode, the channel sum (recursive, ~C/2
       // roundings of a growing partial sum), and the output transform's two passes.
-      const dropped = model.storage === 'compensated' ? (ROUNDING_CONSTANT * FP16_UNIT_ROUNDOFF ** 2) ** 2 : 0;
+      const dropped =
+        inputStorage === 'compensated' && filterStorage === 'compensated' ? (ROUNDING_CONSTANT * FP16_UNIT_ROUNDOFF ** 2) ** 2 : 0;
       fp32Part += weight * pU * pV * (2 * FP32_ROUNDINGS_PER_TRANSFORM * c32 + dropped + c32 * (model.channels / 2 + 2));
     }
   }

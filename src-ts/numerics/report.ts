@@ -5,10 +5,11 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_DESCRIPTIONS, DATA_KINDS, type DataKind } from './data.js';
+import { DATA_DESCRIPTIONS, DATA_KINDS, dataMoments, type DataKind } from './data.js';
 import { FAMILIES, STUDY_TILE_SIZES } from './point-sets.js';
-import { FP16_UNIT_ROUNDOFF, ROUNDING_CONSTANT } from './model.js';
-import { DEFAULT_BOUNDS } from './scaling.js';
+import { FP16_UNIT_ROUNDOFF, predictError, ROUNDING_CONSTANT } from './model.js';
+import { chooseScaling, DEFAULT_BOUNDS } from './scaling.js';
+import { exactTransform, toNumeric } from './transform.js';
 import type { ErrorCell, SetResult, StudyResult } from './study.js';
 import { renderChart } from './svg.js';
 
@@ -284,6 +285,26 @@ export function renderReport(study: StudyResult, chosen: Readonly<Record<number,
     }),
     '',
   );
+
+  push(
+    '**Between the two modes (model only, not measured: the CPU addon stores both stages alike).** Compensating one',
+    'stage removes its half of the rounding noise for 2α² multiplies instead of 3α²:',
+    '',
+    '| F(m,3) | default points | fp16 (α²) | filters hi+lo (2α²) | input tiles hi+lo (2α²) | both (3α²) |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const m of STUDY_TILE_SIZES) {
+    const set = study.sets.find((s) => sameSet(s.points, chosen[m] ?? []));
+    if (!set) continue;
+    const t = toNumeric(exactTransform(m, set.points, chooseScaling(exactTransform(m, set.points))));
+    const predict = (input: 'fp16' | 'compensated', filter: 'fp16' | 'compensated') =>
+      e(predictError({ transform: t, channels: C, storage: { input, filter }, ...dataMoments('normal') }).relError);
+    push(
+      `| ${m} | ${braces(set.points)} | ${predict('fp16', 'fp16')} | ${predict('fp16', 'compensated')} | ` +
+        `${predict('compensated', 'fp16')} | ${predict('compensated', 'compensated')} |`,
+    );
+  }
+  push('');
 
   // ---- defaults ----
   push(
