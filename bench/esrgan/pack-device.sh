@@ -6,6 +6,7 @@
 #   .carry/esrgan/dist.tar.xz      compiled TypeScript
 #   .carry/esrgan/pngjs.tar.xz     the one runtime dependency the scripts need
 #   .carry/esrgan/weights-x4.tar.xz  models/x4 + the package's fixture and its own x4 output (~27 MB)
+#   .carry/esrgan/node_modules.tar.xz  a checked copy of scripts/pack-device.sh's (vitest), when present
 # Usage: bash bench/esrgan/pack-device.sh <esrgan-thick package dir> [gpu addon path]
 # Then carry [".carry/node.xz", ".carry/esrgan"] and run `bash bench/esrgan/run-on-device.sh` there.
 set -euo pipefail
@@ -28,5 +29,8 @@ tar -cJf "$out/dist.tar.xz" dist
 tar -cJf "$out/pngjs.tar.xz" node_modules/pngjs
 if [ ! -f "$out/weights-x4.tar.xz" ]; then
   tar -cf - -C "$package" models/x4 assets/fixture.png assets/samples/4x/result.png | xz -T2 -6 >"$out/weights-x4.tar.xz"
+fi
+if [ -f .carry/node_modules.tar.xz ] && xz -t .carry/node_modules.tar.xz; then
+  cp .carry/node_modules.tar.xz "$out/node_modules.tar.xz"
 fi
 du -ch .carry/node.xz "$out"/* | sed 's/^/pack-device: /'

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The one ESRGAN device command: GPU accuracy + speed (bench-esrgan.mjs), `nova upscale --check` on the GPU, the
 # bounded localhost load test, and the PyTorch peer on the same weights and card. Expects .carry/node.xz and
-# .carry/esrgan/ from bench/esrgan/pack-device.sh; with .carry/node_modules.tar.xz (scripts/pack-device.sh) also
-# carried, it first runs test/gpu/graph-gpu.test.ts under vitest. Writes into $OUT (or ./esrgan-out).
+# .carry/esrgan/ from bench/esrgan/pack-device.sh; when that holds node_modules.tar.xz (vitest), it first runs
+# test/gpu/graph-gpu.test.ts. Writes into $OUT (or ./esrgan-out).
 set -u -o pipefail
 out=${OUT:-./esrgan-out}
 work=/tmp/nova-esrgan
 mkdir -p "$out" "$work/esrgan-thick" node_modules
 xz -dc .carry/node.xz >"$work/node" && chmod +x "$work/node" || { echo "no carried node"; exit 1; }
 tar -xf .carry/esrgan/addons.tar -C "$work"
-[ -f .carry/node_modules.tar.xz ] && tar -xJf .carry/node_modules.tar.xz
+[ -f .carry/esrgan/node_modules.tar.xz ] && tar -xJf .carry/esrgan/node_modules.tar.xz
 tar -xJf .carry/esrgan/dist.tar.xz
 tar -xJf .carry/esrgan/pngjs.tar.xz
 xz -dc .carry/esrgan/weights-x4.tar.xz | tar -xf - -C "$work/esrgan-thick"
