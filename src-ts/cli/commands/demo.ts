@@ -71,8 +71,18 @@ const demo: Command = {
           reports.push({ suite: suite.title, where: layer.where, report: await runLayer(device, spec, io.progress) });
         }
       }
+      // The same first layer and algorithm with compensated storage (fp16 hi + fp16 lo residual): the accuracy
+      // option the fused kernel offers, and what it costs.
+      const base = reports[0]!.report;
+      const compensated = base.result.algorithm.startsWith('winograd')
+        ? await (async () => {
+            io.progress(`[${reports.length + 1}] the first layer again with compensated storage …`);
+            const spec = { ...base.spec, algorithm: base.result.algorithm, precision: 'compensated' as const };
+            return runLayer(device, spec, io.progress);
+          })()
+        : null;
       if (flags.json) {
-        io.out(JSON.stringify({ device: device.info, selection: device.selection, reports }, null, 2));
+        io.out(JSON.stringify({ device: device.info, selection: device.selection, reports, compensated }, null, 2));
         return 0;
       }
       io.out(`NOVA demo on ${device.kind}${device.info.device ? ` (${device.info.device})` : ''}: ${device.selection}`);
@@ -87,6 +97,13 @@ const demo: Command = {
           `${labels[i]!.padEnd(width)} ${report.result.algorithm.padEnd(12)} ${error.padEnd(15)} ${report.medianMs.toFixed(2).padStart(9)} ${report.gflops.toFixed(1).padStart(8)}`,
         );
       });
+      if (compensated) {
+        const error = (r: LayerReport) => (r.relError === null ? 'n/a' : r.relError.toExponential(2));
+        io.out(
+          `\n${labels[0]} with ${compensated.result.algorithm} and compensated storage (fp16 hi + lo): error ${error(compensated)} ` +
+            `(plain fp16 ${error(base)}), ${compensated.medianMs.toFixed(2)} ms (plain ${base.medianMs.toFixed(2)} ms)`,
+        );
+      }
       const missing = reports.find((r) => r.report.relError === null);
       if (missing) io.out(`\nerror: ${formatError(missing.report)}`);
       io.out('\nwhy each algorithm:');
