@@ -165,8 +165,11 @@ export function predictError(model: ModelInput): ModelPrediction {
     }
   }
   const c = model.channels;
-  const meanTerm = model.input.mean * model.weights.mean * 9 * c;
-  const refPower = m * m * (9 * c * model.input.meanSquare * model.weights.meanSquare + meanTerm ** 2 - 9 * c * (model.input.mean * model.weights.mean) ** 2);
+  // E[Y²] per output: Y sums n = 9C products d·g of independent operands; E[(Σ x_k)²] = n·E[x²] + n(n−1)·E[x]².
+  const terms = 9 * c;
+  const productMean = model.input.mean * model.weights.mean;
+  const outputPower = terms * model.input.meanSquare * model.weights.meanSquare + terms * (terms - 1) * productMean ** 2;
+  const refPower = m * m * outputPower;
   const outputVar = ROUNDING_CONSTANT * FP16_UNIT_ROUNDOFF ** 2;
   const parts = {
     inputTransform: Math.sqrt(inputPart / refPower),
