@@ -287,6 +287,8 @@ export function conv2d(owner: TensorOwner, site: CallSite, x: unknown, w: unknow
   );
 }
 
+const forgottenPlans = new FinalizationRegistry<() => void>((release) => release());
+
 /**
  * A convolution with a fixed filter and options, reusable for any input of matching channels. The filter is
  * transformed once per (algorithm, layout) and kept; the plan keeps the filter tensor alive until `dispose()`, so
@@ -311,6 +313,14 @@ export class ConvPlan {
     this.#dims = dims;
     this.settings = settings;
     this.#unpinFilter = filter.pin('w');
+    // Safety net like the tensors': a plan that is collected undisposed lets go of its filter and transforms.
+    // The held closure must not reach `this`, or the plan could never be collected.
+    const unpin = this.#unpinFilter;
+    const ready = this.#ready;
+    forgottenPlans.register(this, () => {
+      unpin();
+      for (const prepared of ready) owner.release(prepared);
+    }, this);
   }
 
   get k(): number {
@@ -376,6 +386,7 @@ export class ConvPlan {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    forgottenPlans.unregister(this);
     this.#unpinFilter();
     if (this.#running === 0) this.#freePrepared();
   }

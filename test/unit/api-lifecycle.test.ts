@@ -101,6 +101,24 @@ describe('FinalizationRegistry safety net', () => {
     expect(storage.freed).toBe(true);
     device.dispose();
   });
+
+  it.skipIf(typeof globalThis.gc !== 'function')('frees a forgotten plan: its transformed filter and the filter it kept', async () => {
+    const { device, backend } = fakeDevice();
+    const w = await device.tensor(f32(9), { shape: [1, 3, 3, 1], layout: 'krsc' });
+    await (async () => {
+      await device.prepareConv(w, { padding: 1, algorithm: 'winograd-f2' });
+    })();
+    w.dispose(); // the plan still holds it
+    const [filterStorage, prepared] = backend.storages;
+    expect(filterStorage!.freed).toBe(false);
+    for (let i = 0; i < 50 && !(prepared!.freed && filterStorage!.freed); i++) {
+      globalThis.gc!();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(prepared!.freed).toBe(true);
+    expect(filterStorage!.freed).toBe(true);
+    device.dispose();
+  });
 });
 
 describe('plans', () => {
