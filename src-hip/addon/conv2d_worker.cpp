@@ -148,6 +148,8 @@ public:
         Napi::Value bias = args.Get("bias");
         if (!bias.IsNull() && !bias.IsUndefined()) bias_ = pin_buffer(bias, "bias", static_cast<size_t>(s.k) * kHalfBytes);
         output_ = pin_buffer(args.Get("output"), "output", output_bytes(s));
+        NOVA_RANGEERROR_IF(output_ == input_ || output_ == filter_ || output_ == bias_,
+                           "Expected an output DeviceBuffer distinct from input, filter and bias");
     }
 
 private:
@@ -198,6 +200,7 @@ public:
         const size_t out_min = baton_.winograd ? wino_filter_bytes(s, baton_.m, baton_.compensated) : filter_bytes(s);
         filter_ = pin_buffer(args.Get("filter"), "filter", filter_bytes(s));
         output_ = pin_buffer(args.Get("output"), "output", out_min);
+        NOVA_RANGEERROR_IF(output_ == filter_, "Expected an output DeviceBuffer distinct from filter");
     }
 
 private:

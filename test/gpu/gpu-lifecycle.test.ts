@@ -130,6 +130,9 @@ describe.skipIf(gpuKind === undefined)(`GPU memory and errors on ${gpuInfo?.devi
       expect.objectContaining({ code: 'E_UNSUPPORTED' }),
     );
     expect(native.canImplement({ ...problem, r: 5, s: 5, algorithm: 'winograd', m: 6 })).toMatch(/\S/);
+    const big = new native.DeviceBuffer(4096);
+    expect(() => native.conv2d({ ...problem, input: big, filter: big, bias: null, output: big })).toThrow(/distinct from input/);
+    big.dispose();
     small.dispose();
     expect(() => native.upload(small, new Uint16Array(4))).toThrow(expect.objectContaining({ code: 'E_DISPOSED' }));
     await expect(native.synchronize()).resolves.toBeUndefined();
