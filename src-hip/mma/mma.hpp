@@ -6,10 +6,11 @@
 //   A: 16 rows (m) × 16 k,  element (m, k) at a[m * lda + k]
 //   B: 16 cols (n) × 16 k,  element (k, n) at b[n * ldb + k]
 //   D: 16 × 16 fp32,        element (m, n) stored at d[m * row_stride + n * col_stride]
-// Preconditions: lda and ldb even and a, b 4-byte aligned (pairs of halves are read as one word).
+// Preconditions: a and b point to shared memory; every row start (a + m·lda, b + n·ldb, and 8 halves further) is
+// 16-byte aligned.
 //
 // Implementations, chosen per device-compilation pass:
-//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32.
+//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 loads, two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32.
 //   AMD CDNA (NOVA_ARCH_CDNA, wave64):        __builtin_amdgcn_mfma_f32_16x16x16f16.
 //   Anything else:                             a scalar version built on warp shuffles (any warp width that
 //                                              divides 256 into 16-row groups: 32 or 64).
@@ -66,16 +67,16 @@ __device__ inline void zero(FragD& f) {
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 }
 
-__device__ inline unsigned load_pair(const __half* p) { return *reinterpret_cast<const unsigned*>(p); }
-
 __device__ inline void load_a(FragA& f, const __half* a, int lda) {
   const int lane = lane_id();
 #if defined(NOVA_MMA_PTX)
-  const int g = lane >> 2, t = lane & 3;
-  f.a[0] = load_pair(a + g * lda + 2 * t);
-  f.a[1] = load_pair(a + (g + 8) * lda + 2 * t);
-  f.a[2] = load_pair(a + g * lda + 2 * t + 8);
-  f.a[3] = load_pair(a + (g + 8) * lda + 2 * t + 8);
+  // ldmatrix.x4: lanes 0–15 address rows 0–15 at k = 0, lanes 16–31 the same rows at k = 8; matrices 0..3 are
+  // exactly a[0..3] (needs 16-byte aligned rows).
+  const unsigned address =
+      static_cast<unsigned>(__cvta_generic_to_shared(a + (lane & 15) * lda + (lane >> 4) * 8));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(f.a[0]), "=r"(f.a[1]), "=r"(f.a[2]), "=r"(f.a[3])
+               : "r"(address));
 #elif defined(NOVA_MMA_MFMA)
   const __half* p = a + (lane & 15) * lda + 4 * (lane >> 4);
   for (int i = 0; i < 4; ++i) f.a[i] = static_cast<_Float16>(__half2float(p[i]));
@@ -88,11 +89,13 @@ __device__ inline void load_a(FragA& f, const __half* a, int lda) {
 __device__ inline void load_b(FragB& f, const __half* b, int ldb) {
   const int lane = lane_id();
 #if defined(NOVA_MMA_PTX)
-  const int g = lane >> 2, t = lane & 3;
-  for (int h = 0; h < 2; ++h) {
-    f.b[h][0] = load_pair(b + (8 * h + g) * ldb + 2 * t);
-    f.b[h][1] = load_pair(b + (8 * h + g) * ldb + 2 * t + 8);
-  }
+  // ldmatrix.x4 over the stored [n][k] rows: matrices (n 0–7, k 0–7), (n 0–7, k 8–15), (n 8–15, k 0–7),
+  // (n 8–15, k 8–15) are b[0][0], b[0][1], b[1][0], b[1][1].
+  const int n = (lane & 7) + ((lane >> 4) << 3), k = ((lane >> 3) & 1) * 8;
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(b + n * ldb + k));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(f.b[0][0]), "=r"(f.b[0][1]), "=r"(f.b[1][0]), "=r"(f.b[1][1])
+               : "r"(address));
 #elif defined(NOVA_MMA_MFMA)
   const __half* p = b + (lane & 15) * ldb + 4 * (lane >> 4);
   for (int i = 0; i < 4; ++i) f.b[i] = static_cast<_Float16>(__half2float(p[i]));

@@ -13,16 +13,17 @@ using wino::FusedConfig;
 
 // Block tile per m: kBlockK output channels × kBlockTiles tiles, kWarps warps sharing the α² positions.
 // Accumulators are α²·kBlockK·kBlockTiles fp32 per block, which bounds the tile (see bench/NOTES.md).
+// Compensated F6 and F4 have no room left in shared memory for staged input tiles.
 template <int M, bool kCompensated>
 struct TileConfig;
-// Compensated F6 and F4 have no room left in shared memory for staged input tiles; only F2 has room for two
-// U buffers.
-template <> struct TileConfig<2, false> { using type = FusedConfig<2, 32, 32, 8, false, true, 2, 2>; };
+template <> struct TileConfig<2, false> { using type = FusedConfig<2, 64, 32, 8, false, true, 2>; };
 template <> struct TileConfig<2, true> { using type = FusedConfig<2, 64, 32, 8, true, true, 1>; };
 template <bool C> struct TileConfig<4, C> { using type = FusedConfig<4, 32, 32, 12, C, !C>; };
 template <> struct TileConfig<6, false> { using type = FusedConfig<6, 32, 16, 8, false, true>; };
 template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, true, false>; };
-
+// F(2,3) for grids that would not fill the device with the tile above: half the output channels per block and
+// two resident blocks per SM (measured faster at batch 1 on H200, slower at batch 32; bench/NOTES.md v5).
+using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
 
 template <class Cfg, bool kStaged>
 hipError_t launch_kernel(const wino::Params& params, hipStream_t stream) {
@@ -55,8 +56,20 @@ hipError_t launch_fused(const wino::Params& params, hipStream_t stream) {
   return launch_kernel<Cfg, false>(params, stream);
 }
 
+template <class Cfg>
+int64_t grid_blocks(const wino::Params& params) {
+  return (params.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles * ((params.k + Cfg::kBlockK - 1) / Cfg::kBlockK);
+}
+
 template <int M>
 hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream_t stream) {
+  if constexpr (M == 2) {
+    using Large = TileConfig<2, false>::type;
+    int device = 0, sms = 0;
+    NOVA_HIP_RETURN_IF_ERROR(hipGetDevice(&device));
+    NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&sms, hipDeviceAttributeMultiprocessorCount, device));
+    if (!compensated && grid_blocks<Large>(params) < sms) return launch_fused<SmallGridF2>(params, stream);
+  }
   return compensated ? launch_fused<typename TileConfig<M, true>::type>(params, stream)
                      : launch_fused<typename TileConfig<M, false>::type>(params, stream);
 }
@@ -82,6 +95,13 @@ hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, 
 }  // namespace
 
 const char* wino_can_implement(const ConvShape& shape, int m) { return wino::can_implement(shape, m); }
+
+int wino_preferred_m(const ConvShape& shape) {
+  // Measured on H200 (bench/NOTES.md v5): F(4,3) is the fastest of our kernels from about 4096 output pixels,
+  // F(2,3) below; F(6,3) is never the fastest yet.
+  const int64_t pixels = static_cast<int64_t>(shape.n) * shape.out_h * shape.out_w;
+  return pixels >= 4096 ? 4 : 2;
+}
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
   const size_t plane = static_cast<size_t>(m + 2) * (m + 2) * static_cast<size_t>(shape.k) *

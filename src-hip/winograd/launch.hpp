@@ -15,6 +15,10 @@ namespace nova {
 // dilation ≠ 1, padding > 2, …). m ∈ {2, 4, 6}; m = 8 is refused with the measured reason.
 const char* wino_can_implement(const ConvShape& shape, int m);
 
+// The tile size our kernels run fastest for this shape (a measured rule, see bench/NOTES.md); the caller still
+// checks wino_can_implement and may prefer another m for accuracy.
+int wino_preferred_m(const ConvShape& shape);
+
 // Bytes of the transformed filter U for (k, c, m): α²·K·C fp16 values (rounded up to the kernel's channel
 // blocking), twice that when compensated (fp16 hi + fp16 lo). The layout inside is private to the kernel.
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated);

@@ -8,6 +8,67 @@
 
 namespace nova::wino {
 
+// Even/odd pairing of the rows of Bᵀ: for a point pair ±p the rows satisfy Bᵀ[i'][l] = (−1)^l · Bᵀ[i][l], so
+// both follow from E = Σ_even Bᵀ[i][l]·x_l and O = Σ_odd Bᵀ[i][l]·x_l as E + O and E − O (about half the FMAs).
+// Found from the generated constants at compile time, so any point set works (unpaired rows are summed directly).
+template <int M>
+NOVA_HD constexpr bool bt_rows_mirror(int i, int mirror) {
+  bool has_odd = false;
+  for (int l = 0; l < M + 2; ++l) {
+    if (F3<M>::bt(mirror, l) != (l % 2 == 0 ? F3<M>::bt(i, l) : -F3<M>::bt(i, l))) return false;
+    if (l % 2 == 1 && F3<M>::bt(i, l) != 0.0f) has_odd = true;
+  }
+  return has_odd;
+}
+
+// The row whose mirror row i is (the "plus" row of its pair), or −1.
+template <int M>
+NOVA_HD constexpr int bt_plus_row(int i) {
+  for (int l = 0; l < i; ++l)
+    if (bt_rows_mirror<M>(l, i)) return l;
+  return -1;
+}
+
+// The mirror row of row i (its "minus" row), or −1.
+template <int M>
+NOVA_HD constexpr int bt_minus_row(int i) {
+  if (bt_plus_row<M>(i) >= 0) return -1;
+  for (int l = i + 1; l < M + 2; ++l)
+    if (bt_rows_mirror<M>(i, l) && bt_plus_row<M>(l) == i) return l;
+  return -1;
+}
+
+// out = Bᵀ x for one vector x of α values (x(l) reads x[l], out(i, value) receives row i). Rows are walked by
+// template recursion so the pairing is decided by the front end (if constexpr), not by the optimizer.
+template <int M, int kRow = 0>
+struct ApplyBt {
+  template <class Read, class Write>
+  __device__ static void run(Read& x, Write& out) {
+    if constexpr (kRow < M + 2) {
+      if constexpr (bt_plus_row<M>(kRow) < 0) {  // a minus row is written with its plus row
+        float even = 0.0f, odd = 0.0f;
+#pragma unroll
+        for (int l = 0; l < M + 2; ++l)
+          if (F3<M>::bt(kRow, l) != 0.0f) {
+            if (l % 2 == 0)
+              even = fmaf(F3<M>::bt(kRow, l), x(l), even);
+            else
+              odd = fmaf(F3<M>::bt(kRow, l), x(l), odd);
+          }
+        out(kRow, even + odd);
+        constexpr int kMinus = bt_minus_row<M>(kRow);
+        if constexpr (kMinus >= 0) out(kMinus, even - odd);
+      }
+      ApplyBt<M, kRow + 1>::run(x, out);
+    }
+  }
+};
+
+template <int M, class Read, class Write>
+__device__ inline void apply_bt(Read x, Write out) {
+  ApplyBt<M>::run(x, out);
+}
+
 // V = Bᵀ d B, for d and v of α×α. Column pass into `d` itself (Bᵀ d), then the row pass writes v.
 template <int M>
 __device__ inline void transform_input(float (&d)[M + 2][M + 2], float (&v)[M + 2][M + 2]) {
@@ -15,27 +76,13 @@ __device__ inline void transform_input(float (&d)[M + 2][M + 2], float (&v)[M + 
 #pragma unroll
   for (int j = 0; j < kA; ++j) {
     float column[kA];
-#pragma unroll
-    for (int i = 0; i < kA; ++i) {
-      float sum = 0.0f;
-#pragma unroll
-      for (int l = 0; l < kA; ++l)
-        if (F3<M>::bt(i, l) != 0.0f) sum = fmaf(F3<M>::bt(i, l), d[l][j], sum);
-      column[i] = sum;
-    }
+    apply_bt<M>([&](int l) { return d[l][j]; }, [&](int i, float value) { column[i] = value; });
 #pragma unroll
     for (int i = 0; i < kA; ++i) d[i][j] = column[i];
   }
 #pragma unroll
   for (int i = 0; i < kA; ++i)
-#pragma unroll
-    for (int j = 0; j < kA; ++j) {
-      float sum = 0.0f;
-#pragma unroll
-      for (int l = 0; l < kA; ++l)
-        if (F3<M>::bt(j, l) != 0.0f) sum = fmaf(d[i][l], F3<M>::bt(j, l), sum);
-      v[i][j] = sum;
-    }
+    apply_bt<M>([&](int l) { return d[i][l]; }, [&](int j, float value) { v[i][j] = value; });
 }
 
 // U = G g Gᵀ for a 3×3 filter g.

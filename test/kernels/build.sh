@@ -1,5 +1,7 @@
 #!/bin/sh
-# Builds the standalone kernel test driver with nvcc into .carry/kernels/ (git-ignored; carried to the device).
+# Builds the standalone kernel test driver with nvcc into .carry/kernels/ (git-ignored; carried to the device):
+# kernel_test (native matrix instructions) and kernel_test_scalar (the portable scalar mma fallback, forced).
+# NOVA_EXTRA_GENCODE overrides the extra sm_80 target (" " for sm_90a only, faster).
 set -e
 cd "$(dirname "$0")/../.."
 out=.carry/kernels
@@ -9,4 +11,7 @@ nvcc $flags -x cu -c src-hip/winograd/launch.hip -o "$out/wino.o" -Xptxas -v 2> 
 nvcc $flags -x cu -c src-hip/direct/direct.hip -o "$out/direct.o"
 nvcc $flags -x cu -c test/kernels/kernel_test.cpp -o "$out/kernel_test.o"
 nvcc $flags "$out/wino.o" "$out/direct.o" "$out/kernel_test.o" -o "$out/kernel_test"
+nvcc $flags -DNOVA_MMA_FORCE_SCALAR -x cu -c src-hip/winograd/launch.hip -o "$out/wino_scalar.o"
+nvcc $flags -DNOVA_KERNEL_TEST_MMA='"scalar fallback"' -x cu -c test/kernels/kernel_test.cpp -o "$out/kernel_test_scalar.o"
+nvcc $flags "$out/wino_scalar.o" "$out/direct.o" "$out/kernel_test_scalar.o" -o "$out/kernel_test_scalar"
 grep -E "spill" "$out/ptxas.log" | sort | uniq -c

@@ -20,6 +20,10 @@ using nova::ConvShape;
 using nova::cpu::float_from_half_bits;
 using nova::cpu::half_bits_from_float;
 
+#ifndef NOVA_KERNEL_TEST_MMA
+#define NOVA_KERNEL_TEST_MMA "native"  // build.sh names the scalar-fallback build
+#endif  // NOVA_KERNEL_TEST_MMA
+
 namespace {
 
 constexpr uint16_t kPoison = 0x7e55;  // a NaN payload no kernel produces
@@ -174,6 +178,53 @@ void check_layout(std::mt19937_64& rng) {
   std::printf("%-5s layout nchw->nhwc->nchw %dx%dx%dx%d mismatches=%zu\n", bad ? "FAIL" : "ok", n, c, h, w, bad);
 }
 
+// A tensor of more than 2^31 elements (4.6 GB in, 4.6 GB out) through F(4,3): every output written (poison
+// gone) and sampled outputs against the float64 reference, so no index wraps at 32 bits.
+void check_large(std::mt19937_64& rng) {
+  const ConvShape s = nova::make_conv_shape(1, 8, 17000, 17000, 8, 3, 3, 1, 1);
+  const size_t x_count = static_cast<size_t>(s.h) * s.w * s.c, y_count = static_cast<size_t>(s.out_h) * s.out_w * s.k;
+  std::vector<uint16_t> x(x_count);
+  uint64_t state = rng() | 1;
+  for (auto& v : x) {  // xorshift: uniform in [-1, 1), fast enough for 2.3·10^9 values
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    v = half_bits_from_float(static_cast<float>(static_cast<double>(state >> 11) * 0x1p-52 - 1.0));
+  }
+  const auto f = random_halves(static_cast<size_t>(s.k) * 9 * s.c, rng, 0.1);
+  DeviceBuffer dx(x_count * 2), df(f.size() * 2), dy(y_count * 2), du(nova::wino_filter_bytes(s, 4, false));
+  dx.upload(x);
+  df.upload(f);
+  NOVA_HIP_CHECK(hipMemset(dy.ptr, 0x7e, y_count * 2));  // 0x7e7e: NaN
+  NOVA_HIP_CHECK(nova::wino_transform_filter(df.ptr, du.ptr, s, 4, false, nullptr));
+  NOVA_HIP_CHECK(nova::wino_conv2d_fp16_nhwc(dx.ptr, du.ptr, nullptr, dy.ptr, s, 4, false, false, nullptr));
+  NOVA_HIP_CHECK(hipDeviceSynchronize());
+  const auto y = dy.download(y_count);
+  size_t poisoned = 0;
+  for (const uint16_t v : y) poisoned += v == 0x7e7e;
+  double err2 = 0, ref2 = 0;
+  std::uniform_int_distribution<size_t> pick(0, y_count - 1);
+  for (int sample = 0; sample < 4000; ++sample) {
+    const size_t at = sample < 8 ? y_count - 1 - sample : pick(rng);  // the last outputs, then random ones
+    const int k = static_cast<int>(at % s.k), q = static_cast<int>(at / s.k % s.out_w), p = static_cast<int>(at / s.k / s.out_w);
+    double ref = 0;
+    for (int r = 0; r < 3; ++r)
+      for (int t = 0; t < 3; ++t) {
+        const int ih = p - 1 + r, iw = q - 1 + t;
+        if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
+        for (int c = 0; c < s.c; ++c)
+          ref += static_cast<double>(float_from_half_bits(x[(static_cast<size_t>(ih) * s.w + iw) * s.c + c])) *
+                 float_from_half_bits(f[(static_cast<size_t>(k) * 9 + r * 3 + t) * s.c + c]);
+      }
+    const double out = float_from_half_bits(y[at]);
+    err2 += (out - ref) * (out - ref);
+    ref2 += ref * ref;
+  }
+  const double rel = std::sqrt(err2 / ref2);
+  const bool ok = poisoned == 0 && rel <= 5e-3;
+  if (!ok) ++g_failures;
+  std::printf("%-5s F4 large 1x8x17000x17000 -> 8 (%.2e elements): unwritten=%zu sampled rel=%.2e\n",
+              ok ? "ok" : "FAIL", static_cast<double>(x_count), poisoned, rel);
+}
+
 // ---- timing ----
 
 struct Layer {
@@ -268,18 +319,20 @@ void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
 
 int main(int argc, char** argv) {
   bool do_bench = false;
-  int profile_m = 0;  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32, for a profiler
+  int profile_m = 0;
+  bool large = false;  // --large: the > 2^31-element check (needs ~10 GB of device memory)  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32, for a profiler
   uint64_t seed = 20261126;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
+    if (!std::strcmp(argv[i], "--large")) large = true;
     if (!std::strcmp(argv[i], "--profile") && i + 1 < argc) profile_m = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
   }
   try {
     hipDeviceProp_t prop;
     NOVA_HIP_CHECK(hipGetDeviceProperties(&prop, 0));
-    std::printf("device: %s, %d SMs, seed %llu\n", prop.name, prop.multiProcessorCount,
-                static_cast<unsigned long long>(seed));
+    std::printf("device: %s, %d SMs, seed %llu, mma: %s\n", prop.name, prop.multiProcessorCount,
+                static_cast<unsigned long long>(seed), NOVA_KERNEL_TEST_MMA);
     std::mt19937_64 rng(seed);
     if (profile_m) {
       const ConvShape s = nova::make_conv_shape(32, 640, 32, 32, 640, 3, 3, 1, 1);
@@ -313,8 +366,9 @@ int main(int argc, char** argv) {
         {nova::make_conv_shape(2, 256, 14, 14, 256, 3, 3, 1, 1), true, true},
         {nova::make_conv_shape(1, 8, 3, 3, 8, 3, 3, 0, 0), false, false},
         {nova::make_conv_shape(4, 32, 20, 20, 24, 3, 3, 2, 2), true, false},
+        {nova::make_conv_shape(4, 24, 64, 64, 130, 3, 3, 1, 1), true, true},  // enough tiles for the large-grid F2 tile
     };
-    for (int i = 0; i < 12; ++i) {
+    for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
       const int k = 1 + pick(rng) % 80, pad = pick(rng) % 2;
       const ConvShape s = nova::make_conv_shape(n, c, h, w, k, 3, 3, pad, pad);
@@ -338,6 +392,7 @@ int main(int argc, char** argv) {
       if (!reason) ++g_failures;
     }
     check_layout(rng);
+    if (large) check_large(rng);
     std::printf("\nCORRECTNESS: %s (%d failures)\n", g_failures ? "FAIL" : "PASS", g_failures);
     if (do_bench) bench(variants, rng);
   } catch (const std::exception& e) {
