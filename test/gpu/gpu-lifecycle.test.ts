@@ -62,6 +62,20 @@ describe.skipIf(gpuKind === undefined)(`GPU memory and errors on ${gpuInfo?.devi
     expect(Math.abs((await freeBytes()) - before)).toBeLessThanOrEqual(8 * MiB);
   });
 
+  it('a forgotten DeviceBuffer is freed by its finalizer (the safety net, not the way to free)', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) return; // vitest.config.ts runs with --expose-gc
+    const before = await freeBytes();
+    const reportedBefore = native.reportedExternalBytes();
+    (() => void new native.DeviceBuffer(256 * MiB))();
+    for (let i = 0; i < 40 && native.reportedExternalBytes() !== reportedBefore; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(native.reportedExternalBytes()).toBe(reportedBefore);
+    expect(Math.abs((await freeBytes()) - before)).toBeLessThanOrEqual(8 * MiB);
+  });
+
   it('tensors, plans and outputs through the public API free everything on dispose', async () => {
     const before = await freeBytes();
     const rng = new Rng(31);
