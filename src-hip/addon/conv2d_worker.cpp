@@ -241,6 +241,12 @@ Napi::Value can_implement(const Napi::CallbackInfo& info) {
     return reason == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), reason);
 }
 
+// preferredWinogradM(args) → the tile size the kernels run fastest for this shape (wino_preferred_m, measured).
+Napi::Value preferred_winograd_m(const Napi::CallbackInfo& info) {
+    const ConvBaton baton = read_baton(info.Env(), args_object(info));
+    return Napi::Number::New(info.Env(), wino_preferred_m(baton.shape));
+}
+
 // preparedFilterBytes(args) → bytes prepareFilter writes: U for winograd, the KRSC filter for direct.
 Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info) {
     const ConvBaton baton = read_baton(info.Env(), args_object(info));

@@ -77,5 +77,6 @@ Napi::Value conv2d(const Napi::CallbackInfo& info);
 Napi::Value prepare_filter(const Napi::CallbackInfo& info);
 Napi::Value can_implement(const Napi::CallbackInfo& info);
 Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info);
+Napi::Value preferred_winograd_m(const Napi::CallbackInfo& info);
 
 }  // namespace nova

@@ -231,27 +231,27 @@ export class GpuBackend implements Backend {
   }
 
   /**
-   * The heuristic behind `algorithm: 'auto'`, from the first measurements (to be retuned as the kernels improve):
+   * The heuristic behind `algorithm: 'auto'` (to be retuned as the kernels improve):
    * 1. C < 8 or K < 8 (RGB stems, 1–3-channel heads): direct — Winograd's channel sum has too little to share.
-   * 2. F(4,3) when min(outH, outW) ≥ 8, else F(2,3); each only if its kernel can run the problem, F(2,3) next.
-   *    Measured on an H200 (2026-11-26, test/gpu/timing.mjs, wall time per call through Node, ResNet-50 3×3
-   *    layers): F(4,3) was fastest or within 10 % of F(2,3) everywhere at N=1 and fastest at N=32; F(6,3) was
-   *    slower than F(4,3) on every layer (and less accurate), so it runs only when asked for until it measures
-   *    faster. Below 8 output rows or columns, F(4,3) tiles are mostly padding.
+   * 2. Otherwise the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md): F(4,3) from about 4096
+   *    output pixels (N·outH·outW), F(2,3) below; F(6,3) is not yet the fastest anywhere, so it runs only when
+   *    asked for. If that tile cannot run the problem, the other of F(4,3)/F(2,3) is tried.
    * 3. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
    */
   chooseAlgorithm(problem: ConvProblem): { algorithm: Algorithm; reason: string } {
     if (problem.c < 8 || problem.k < 8) {
       return { algorithm: 'direct', reason: `C=${problem.c}, K=${problem.k}: fewer than 8 channels, direct` };
     }
-    const side = Math.min(problem.outH, problem.outW);
-    const tiles: Algorithm[] = side >= 8 ? ['winograd-f4', 'winograd-f2'] : ['winograd-f2'];
+    const preferred = this.#addon.preferredWinogradM(problemArgs(problem, 'direct', 'fp16'));
+    const first: Algorithm = preferred === 2 ? 'winograd-f2' : preferred === 6 ? 'winograd-f6' : 'winograd-f4';
+    const tiles: Algorithm[] = [first, ...(['winograd-f4', 'winograd-f2'] as const).filter((a) => a !== first)];
+    const pixels = problem.n * problem.outH * problem.outW;
     const refusals: string[] = [];
     for (const algorithm of tiles) {
       const applicable = this.canImplement(problem, algorithm);
       if (applicable.ok) {
-        const skipped = refusals.length > 0 ? ` (${refusals.join('; ')})` : '';
-        return { algorithm, reason: `3x3 stride 1, smaller output side ${side}: ${algorithm}${skipped}` };
+        const why = algorithm === first ? 'the kernels’ measured choice' : `fallback (${refusals.join('; ')})`;
+        return { algorithm, reason: `3x3 stride 1, ${pixels} output pixels: ${algorithm}, ${why}` };
       }
       refusals.push(`${algorithm}: ${applicable.reason}`);
     }

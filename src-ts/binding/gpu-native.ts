@@ -107,6 +107,8 @@ export interface GpuNative {
   /** null when the chosen kernel can run the problem, else the kernel's reason. */
   canImplement(args: GpuProblemArgs): string | null;
   preparedFilterBytes(args: GpuProblemArgs): number;
+  /** The Winograd tile size the kernels run fastest for this problem (a measured rule; canImplement still applies). */
+  preferredWinogradM(args: GpuProblemArgs): number;
   prepareFilter(args: GpuPrepareFilterArgs): Promise<void>;
   conv2d(args: GpuConvArgs): Promise<void>;
 }

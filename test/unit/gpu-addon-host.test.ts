@@ -58,6 +58,7 @@ describe.skipIf(!addon)(`GPU addon on the host (${addon?.platform ?? 'not built'
     expect(u).toBeGreaterThanOrEqual(64 * 8 * 8 * 2); // α² · K · C fp16
     expect(addon!.preparedFilterBytes({ ...problem, compensated: true })).toBe(2 * u);
     expect(addon!.preparedFilterBytes({ ...problem, algorithm: 'direct' })).toBe(8 * 9 * 8 * 2);
+    expect([2, 4, 6, 8]).toContain(addon!.preferredWinogradM(problem));
   });
 
   it('bad raw calls throw TypeError / RangeError and never reach the device', () => {
