@@ -1,8 +1,11 @@
 // Direct convolution (any stride, dilation, padding, window, channel count) and NCHW ↔ NHWC conversion.
-// Correctness first: the direct kernel is the answer for every shape Winograd does not take, not a fast path.
+// The direct kernel is the answer for every shape Winograd does not take; correctness first, then a plain
+// implicit matrix product on the matrix units (no pipelining).
 #include "launch.hpp"
 
 #include <cstdint>
+
+#include "../mma/mma.hpp"
 
 namespace nova {
 namespace {
@@ -15,36 +18,97 @@ unsigned blocks_for(int64_t items) {
   return static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
 }
 
-// One thread per output element, k fastest so a warp's stores are contiguous and its input reads are shared.
-// fp32 accumulation over (r, s, c); the one rounding to fp16 is at the store.
-__global__ void direct_conv2d_fp16_nhwc_kernel(const __half* x, const __half* filter, const __half* bias, __half* y,
-                                               ConvShape s, bool relu) {
-  const int64_t total = static_cast<int64_t>(s.n) * s.out_h * s.out_w * s.k;
-  for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
-       index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int k = static_cast<int>(index % s.k);
-    int64_t rest = index / s.k;
-    const int q = static_cast<int>(rest % s.out_w);
-    rest /= s.out_w;
-    const int p = static_cast<int>(rest % s.out_h);
-    const int n = static_cast<int>(rest / s.out_h);
-    float sum = 0.0f;
-    for (int r = 0; r < s.r; ++r) {
-      const int ih = p * s.stride_h - s.pad_h + r * s.dil_h;
-      if (ih < 0 || ih >= s.h) continue;
-      for (int t = 0; t < s.s; ++t) {
-        const int iw = q * s.stride_w - s.pad_w + t * s.dil_w;
-        if (iw < 0 || iw >= s.w) continue;
-        const __half* in = x + ((static_cast<int64_t>(n) * s.h + ih) * s.w + iw) * s.c;
-        const __half* f = filter + ((static_cast<int64_t>(k) * s.r + r) * s.s + t) * s.c;
-        for (int c = 0; c < s.c; ++c) sum = fmaf(__half2float(in[c]), __half2float(f[c]), sum);
+// Direct convolution as an implicit matrix product on the matrix units: rows are output pixels (n, p, q), columns
+// output channels, the reduction runs over (r, s, c) in steps of 16 channels. A block computes 64 pixels × 64
+// channels with 4 warps of 32 × 32; operands are gathered (with padding, stride, dilation and channel bounds
+// applied) into shared memory, fp32 accumulation, one rounding to fp16 at the store.
+namespace direct {
+
+constexpr int kPixels = 64, kChannels = 64, kStep = 16, kWarps = 4;
+constexpr int kThreads = kWarps * kWarpSize;
+constexpr int kLd = kStep + 8;            // halves per staged row: conflict-free fragment loads, 16-byte aligned
+constexpr int kOutLd = kChannels + 4;     // floats per pixel row of the output staging
+
+struct SharedStorage {
+  union {
+    struct {
+      __half input[kPixels][kLd];     // A: (pixel, channel)
+      __half filter[kChannels][kLd];  // B stored (output channel, channel)
+    } main_loop;
+    float output[kPixels][kOutLd];
+  };
+};
+
+__global__ void __launch_bounds__(kThreads) conv2d_fp16_nhwc(const __half* x, const __half* filter, const __half* bias,
+                                                              __half* y, ConvShape s, bool relu) {
+  __shared__ __align__(16) SharedStorage shared;
+  const int64_t pixels = static_cast<int64_t>(s.n) * s.out_h * s.out_w;
+  const int64_t pixel0 = static_cast<int64_t>(blockIdx.x) * kPixels;
+  const int k0 = static_cast<int>(blockIdx.y) * kChannels;
+  const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
+  const int warp_row = (warp / 2) * 32, warp_col = (warp % 2) * 32;
+
+  mma::FragD acc[2][2];
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) mma::zero(acc[i][j]);
+
+  for (int r = 0; r < s.r; ++r)
+    for (int t = 0; t < s.s; ++t)
+      for (int c0 = 0; c0 < s.c; c0 += kStep) {
+        // Gather: each item is (row, 8 channels) of the input or of the filter tile.
+        for (int item = threadIdx.x; item < 2 * 2 * kPixels; item += kThreads) {
+          const bool is_filter = item >= 2 * kPixels;
+          const int row = (item % (2 * kPixels)) / 2, c_first = c0 + (item % 2) * 8;
+          const __half* src = nullptr;
+          if (is_filter) {
+            const int k = k0 + row;
+            if (k < s.k) src = filter + ((static_cast<int64_t>(k) * s.r + r) * s.s + t) * s.c;
+          } else if (pixel0 + row < pixels) {
+            const int64_t pixel = pixel0 + row;
+            const int q = static_cast<int>(pixel % s.out_w);
+            const int p = static_cast<int>(pixel / s.out_w % s.out_h);
+            const int64_t n = pixel / (static_cast<int64_t>(s.out_w) * s.out_h);
+            const int ih = p * s.stride_h - s.pad_h + r * s.dil_h, iw = q * s.stride_w - s.pad_w + t * s.dil_w;
+            if (ih >= 0 && ih < s.h && iw >= 0 && iw < s.w) src = x + ((n * s.h + ih) * s.w + iw) * s.c;
+          }
+          __half* dst = is_filter ? &shared.main_loop.filter[row][c_first - c0] : &shared.main_loop.input[row][c_first - c0];
+#pragma unroll
+          for (int j = 0; j < 8; ++j)
+            dst[j] = src && c_first + j < s.c ? src[c_first + j] : __float2half_rn(0.0f);
+        }
+        __syncthreads();
+#pragma unroll
+        for (int i = 0; i < 2; ++i) {
+          mma::FragA a;
+          mma::load_a(a, &shared.main_loop.input[warp_row + 16 * i][0], kLd);
+#pragma unroll
+          for (int j = 0; j < 2; ++j) {
+            mma::FragB b;
+            mma::load_b(b, &shared.main_loop.filter[warp_col + 16 * j][0], kLd);
+            mma::mma(acc[i][j], a, b);
+          }
+        }
+        __syncthreads();
       }
-    }
+
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      mma::store_d(acc[i][j], &shared.output[warp_row + 16 * i][warp_col + 16 * j], kOutLd, 1);
+  __syncthreads();
+  // Output channels fastest across threads: contiguous stores.
+  for (int item = threadIdx.x; item < kPixels * kChannels; item += kThreads) {
+    const int row = item / kChannels, col = item % kChannels;
+    const int64_t pixel = pixel0 + row;
+    const int k = k0 + col;
+    if (pixel >= pixels || k >= s.k) continue;
+    float sum = shared.output[row][col];
     if (bias) sum += __half2float(bias[k]);
     if (relu) sum = sum < 0.0f ? 0.0f : sum;  // keeps NaN
-    y[index] = __float2half_rn(sum);
+    y[pixel * s.k + k] = __float2half_rn(sum);
   }
 }
+
+}  // namespace direct
 
 // dst[n][h][w][c] = src[n][c][h][w] when to_nhwc, the inverse otherwise; indexed by the destination.
 __global__ void convert_layout_fp16(const __half* src, __half* dst, int n, int c, int h, int w, bool to_nhwc) {
@@ -96,10 +160,13 @@ const char* direct_can_implement(const ConvShape& s) {
 hipError_t direct_conv2d_fp16_nhwc(const void* x, const void* filter_krsc, const void* bias_or_null, void* y,
                                    const ConvShape& shape, bool relu, hipStream_t stream) {
   if (direct_can_implement(shape) != nullptr || !x || !filter_krsc || !y) return hipErrorInvalidValue;
-  const int64_t total = static_cast<int64_t>(shape.n) * shape.out_h * shape.out_w * shape.k;
-  direct_conv2d_fp16_nhwc_kernel<<<blocks_for(total), kBlock, 0, stream>>>(
-      static_cast<const __half*>(x), static_cast<const __half*>(filter_krsc), static_cast<const __half*>(bias_or_null),
-      static_cast<__half*>(y), shape, relu);
+  const int64_t pixels = static_cast<int64_t>(shape.n) * shape.out_h * shape.out_w;
+  const int64_t pixel_blocks = (pixels + direct::kPixels - 1) / direct::kPixels;
+  const int64_t k_blocks = (shape.k + direct::kChannels - 1) / direct::kChannels;
+  if (pixel_blocks > 0x7fffffff || k_blocks > 65535) return hipErrorInvalidValue;
+  direct::conv2d_fp16_nhwc<<<dim3(static_cast<unsigned>(pixel_blocks), static_cast<unsigned>(k_blocks)), direct::kThreads,
+                             0, stream>>>(static_cast<const __half*>(x), static_cast<const __half*>(filter_krsc),
+                                          static_cast<const __half*>(bias_or_null), static_cast<__half*>(y), shape, relu);
   return hipGetLastError();
 }
 
