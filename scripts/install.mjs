@@ -47,15 +47,17 @@ function resolveBin(specifier) {
   }
 }
 
-/** 1. TypeScript → dist/. A published package ships dist/, so without typescript an existing dist/ is used. */
+/**
+ * 1. TypeScript → dist/. An installed package (no tsconfig.json, or no typescript) uses the dist/ it ships.
+ */
 export function compileTs() {
-  const tsc = resolveBin('typescript/bin/tsc');
+  const tsc = existsSync(join(root, 'tsconfig.json')) ? resolveBin('typescript/bin/tsc') : undefined;
   if (!tsc) {
     if (existsSync(paths.distEntry)) {
-      log('typescript is not installed; using the shipped dist/');
+      log('no TypeScript sources build here; using the shipped dist/');
       return;
     }
-    throw new Error('typescript is not installed and dist/ is missing: run `npm install` with dev dependencies');
+    throw new Error('dist/ is missing and cannot be built: run `npm install` in a checkout, with dev dependencies');
   }
   log('tsc → dist/');
   if (run(process.execPath, [tsc, '-p', 'tsconfig.json']) !== 0) throw new Error('tsc failed');
