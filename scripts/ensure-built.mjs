@@ -44,7 +44,7 @@ try {
   }
   const gpuSources = newest(['CMakeLists.txt', 'scripts/build-gpu.mjs', 'src-hip'], /^(?!.*src-hip\/cpu\/)/);
   if (existsSync(paths.gpuAddon) && mtime(paths.gpuAddon) < gpuSources) {
-    log(await buildGpuAddon());
+    await buildGpuAddon();
     did.push('gpu addon');
   }
 } catch (error) {

@@ -89,10 +89,12 @@ export function buildCpuAddon(mode = 'rebuild') {
   }
 }
 
-/** 4. The GPU addon; never rejects. Resolves to one line saying whether it was built and why not. */
+/** 4. The GPU addon; never rejects. Ends with one line (also resolved) saying whether it was built and why not. */
 export async function buildGpuAddon() {
   if (!existsSync(paths.gpuBuildScript)) {
-    return 'GPU addon not built: scripts/build-gpu.mjs is not in this checkout';
+    const summary = 'GPU addon not built: scripts/build-gpu.mjs is not in this checkout';
+    log(summary);
+    return summary;
   }
   log('build-gpu → build-gpu/Release/nova_gpu.node (optional)');
   // stderr is shown live (a GPU build takes minutes) and kept, for its last line.
@@ -109,10 +111,13 @@ export async function buildGpuAddon() {
   // build-gpu.mjs's last stderr line says what happened ("GPU addon built …" / "GPU addon not built: …").
   const lastLine = (child.stderr ?? '').trim().split('\n').filter(Boolean).pop()?.replace(/^\[[^\]]+\]\s*/, '') ?? '';
   const stale = existsSync(paths.gpuAddon) ? ` (an earlier ${paths.gpuAddon} is still there)` : '';
-  if (child.error) return `GPU addon not built: ${child.error.message}${stale}`;
-  if (lastLine.startsWith('GPU addon built')) return lastLine;
-  if (lastLine.startsWith('GPU addon')) return `${lastLine}${stale}`;
-  return `GPU addon not built: build-gpu.mjs exited with ${child.status}${lastLine ? ` (${lastLine})` : ''}${stale}`;
+  let summary;
+  if (child.error) summary = `GPU addon not built: ${child.error.message}${stale}`;
+  else if (lastLine.startsWith('GPU addon built')) summary = lastLine;
+  else if (lastLine.startsWith('GPU addon')) summary = `${lastLine}${stale}`;
+  else summary = `GPU addon not built: build-gpu.mjs exited with ${child.status}${lastLine ? ` (${lastLine})` : ''}${stale}`;
+  if (summary !== lastLine) log(summary); // otherwise it is already the last thing on the screen
+  return summary;
 }
 
 async function main() {
@@ -126,7 +131,7 @@ async function main() {
     process.exit(1);
   }
   log('CPU addon built: build/Release/nova_cpu.node');
-  log(await buildGpuAddon());
+  await buildGpuAddon();
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; \`npx nova doctor\` shows what is available`);
 }
 
