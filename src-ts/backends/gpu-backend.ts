@@ -232,16 +232,14 @@ export class GpuBackend implements Backend {
 
   /**
    * The heuristic behind `algorithm: 'auto'` (to be retuned as the kernels improve):
-   * 1. C < 8 or K < 8 (RGB stems, 1–3-channel heads): direct — Winograd's channel sum has too little to share.
-   * 2. Otherwise the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md): F(4,3) from about 4096
-   *    output pixels (N·outH·outW), F(2,3) below; F(6,3) is not yet the fastest anywhere, so it runs only when
-   *    asked for. If that tile cannot run the problem, the other of F(4,3)/F(2,3) is tried.
-   * 3. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
+   * 1. 3×3 stride-1 problems: the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md): F(4,3) from
+   *    about 4096 output pixels (N·outH·outW), F(2,3) below; F(6,3) is not yet the fastest anywhere, so it runs
+   *    only when asked for. If that tile cannot run the problem, the other of F(4,3)/F(2,3) is tried. Few channels
+   *    are no reason for direct: on an H100 (2026-11-26, test/gpu/timing.mjs, wall time per call) F(2,3) beat the
+   *    direct kernel on a 3→64 stem at 224² (270 vs 365 µs) and a 64→3 head at 128² (115 vs 184 µs).
+   * 2. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
    */
   chooseAlgorithm(problem: ConvProblem): { algorithm: Algorithm; reason: string } {
-    if (problem.c < 8 || problem.k < 8) {
-      return { algorithm: 'direct', reason: `C=${problem.c}, K=${problem.k}: fewer than 8 channels, direct` };
-    }
     const preferred = this.#addon.preferredWinogradM(problemArgs(problem, 'direct', 'fp16'));
     const first: Algorithm = preferred === 2 ? 'winograd-f2' : preferred === 6 ? 'winograd-f6' : 'winograd-f4';
     const tiles: Algorithm[] = [first, ...(['winograd-f4', 'winograd-f2'] as const).filter((a) => a !== first)];
