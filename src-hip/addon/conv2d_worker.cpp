@@ -19,7 +19,7 @@ constexpr size_t kHalfBytes = 2;
 int get_int(Napi::Env env, const Napi::Object& args, const char* name, int min, int max) {
     Napi::Value value = args.Get(name);
     NOVA_TYPEERROR_IF(!value.IsNumber(), "Expected integer between ", min, " and ", max, " for ", name,
-                      " but received a value of another type");
+                      " but received a value of type ", type_name(value));
     const double number = value.As<Napi::Number>().DoubleValue();
     NOVA_RANGEERROR_IF(!(number >= min && number <= max) || number != std::floor(number), "Expected integer between ",
                        min, " and ", max, " for ", name, " but received ", number);
@@ -29,14 +29,15 @@ int get_int(Napi::Env env, const Napi::Object& args, const char* name, int min, 
 bool get_bool(Napi::Env env, const Napi::Object& args, const char* name, bool optional = false) {
     Napi::Value value = args.Get(name);
     if (optional && value.IsUndefined()) return false;
-    NOVA_TYPEERROR_IF(!value.IsBoolean(), "Expected a boolean for ", name);
+    NOVA_TYPEERROR_IF(!value.IsBoolean(), "Expected a boolean for ", name, " but received a value of type ", type_name(value));
     return value.As<Napi::Boolean>().Value();
 }
 
 // One of two spellings; returns true for `second`.
 bool get_choice(Napi::Env env, const Napi::Object& args, const char* name, const char* first, const char* second) {
     Napi::Value value = args.Get(name);
-    NOVA_TYPEERROR_IF(!value.IsString(), "Expected one of '", first, "', '", second, "' for ", name);
+    NOVA_TYPEERROR_IF(!value.IsString(), "Expected one of '", first, "', '", second, "' for ", name,
+                      " but received a value of type ", type_name(value));
     const std::string text = value.As<Napi::String>().Utf8Value();
     NOVA_RANGEERROR_IF(text != first && text != second, "Expected one of '", first, "', '", second, "' for ", name,
                        " but received '", text, "'");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "addon_data.hpp"
+#include "device_context.hpp"
 #include "napi_errors.hpp"
 
 namespace nova {
@@ -37,26 +38,19 @@ Napi::Function DeviceBuffer::define_class(Napi::Env env) {
 DeviceBuffer* DeviceBuffer::unwrap(Napi::Env env, Napi::Value value, const char* name) {
     const bool is_buffer =
         value.IsObject() && value.As<Napi::Object>().InstanceOf(addon_data(env).device_buffer_class.Value());
-    NOVA_TYPEERROR_IF(!is_buffer, "Expected a DeviceBuffer for ", name, " but received a value of type ",
-                      value.IsObject() ? "object" : value.Type() == napi_number ? "number" : "other");
+    NOVA_TYPEERROR_IF(!is_buffer, "Expected a DeviceBuffer for ", name, " but received a value of type ", type_name(value));
     return DeviceBuffer::Unwrap(value.As<Napi::Object>());
 }
 
 // new DeviceBuffer(bytes, device = 0)
 DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
     Napi::Env env = info.Env();
-    NOVA_TYPEERROR_IF(!info[0].IsNumber(), "Expected a number of bytes for bytes but received a value of another type");
+    NOVA_TYPEERROR_IF(!info[0].IsNumber(), "Expected an integer number of bytes >= 0 for bytes but received a value of type ",
+                      type_name(info[0]));
     const double bytes = info[0].As<Napi::Number>().DoubleValue();
     NOVA_RANGEERROR_IF(!(bytes >= 0) || bytes != std::floor(bytes) || bytes > 9007199254740991.0,
                        "Expected an integer number of bytes >= 0 for bytes but received ", bytes);
-    int device = 0;
-    if (info.Length() > 1 && !info[1].IsUndefined()) {
-        NOVA_TYPEERROR_IF(!info[1].IsNumber(), "Expected an integer device ordinal for device");
-        const double ordinal = info[1].As<Napi::Number>().DoubleValue();
-        NOVA_RANGEERROR_IF(!(ordinal >= 0) || ordinal != std::floor(ordinal) || ordinal > 1024,
-                           "Expected a device ordinal between 0 and 1024 for device but received ", ordinal);
-        device = static_cast<int>(ordinal);
-    }
+    const int device = device_ordinal_argument(info, 1);
     device_ = device;
     bytes_ = static_cast<size_t>(bytes);
     if (bytes_ == 0) return;

@@ -1,5 +1,6 @@
 #include "device_context.hpp"
 
+#include <cmath>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,6 +24,18 @@ hipStream_t device_stream(int device) {
         streams[static_cast<size_t>(device)] = stream;
     }
     return streams[static_cast<size_t>(device)];
+}
+
+int device_ordinal_argument(const Napi::CallbackInfo& info, size_t index) {
+    Napi::Env env = info.Env();
+    const Napi::Value value = info[index];
+    if (value.IsUndefined()) return 0;
+    NOVA_TYPEERROR_IF(!value.IsNumber(), "Expected an integer device ordinal between 0 and 65535 for device but received a value of type ",
+                      type_name(value));
+    const double ordinal = value.As<Napi::Number>().DoubleValue();
+    NOVA_RANGEERROR_IF(!(ordinal >= 0 && ordinal <= 65535) || ordinal != std::floor(ordinal),
+                       "Expected an integer device ordinal between 0 and 65535 for device but received ", ordinal);
+    return static_cast<int>(ordinal);
 }
 
 int device_count(std::string& reason) {

@@ -1,6 +1,5 @@
 // deviceInfo() and memoryInfo(): what `nova doctor` and the GPU backend's info() report. Never throws for a
 // missing driver or device: that is reported as { available: false, reason } with the runtime's own message.
-#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -15,16 +14,6 @@
 namespace nova {
 
 namespace {
-
-int device_argument(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info[0].IsUndefined()) return 0;
-    NOVA_TYPEERROR_IF(!info[0].IsNumber(), "Expected an integer device ordinal for device");
-    const double value = info[0].As<Napi::Number>().DoubleValue();
-    NOVA_RANGEERROR_IF(!(value >= 0) || value != std::floor(value) || value > 1e6,
-                       "Expected an integer device ordinal >= 0 for device but received ", value);
-    return static_cast<int>(value);
-}
 
 // CUDA encodes 1000·major + 10·minor; HIP 10⁷·major + 10⁵·minor + patch.
 std::string version_text(int version) {
@@ -59,7 +48,7 @@ Napi::Value platform_name(Napi::Env env) {
 // deviceInfo(device = 0)
 Napi::Value device_info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const int device = device_argument(info);
+    const int device = device_ordinal_argument(info, 0);
     Napi::Object result = Napi::Object::New(env);
     result.Set("platform", platform_name(env));
     result.Set("compiledArchs", compiled_archs(env));
@@ -105,7 +94,7 @@ Napi::Value device_info(const Napi::CallbackInfo& info) {
 // memoryInfo(device = 0) → { free, total } bytes, as the runtime reports them now. Throws E_DEVICE.
 Napi::Value memory_info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const int device = device_argument(info);
+    const int device = device_ordinal_argument(info, 0);
     size_t free_bytes = 0, total_bytes = 0;
     try {
         NOVA_HIP_CHECK(hipSetDevice(device));

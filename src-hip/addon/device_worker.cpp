@@ -1,6 +1,5 @@
 #include "device_worker.hpp"
 
-#include <cmath>
 #include <exception>
 
 #include "device_context.hpp"
@@ -43,7 +42,8 @@ std::pair<void*, size_t> DeviceWorker::pin_host_view(Napi::Value value, const ch
         data = buffer.Data();
         bytes = buffer.ByteLength();
     } else {
-        NOVA_TYPEERROR_IF(true, "Expected a TypedArray, DataView or ArrayBuffer for ", name);
+        NOVA_TYPEERROR_IF(true, "Expected a TypedArray, DataView or ArrayBuffer for ", name, " but received a value of type ",
+                          type_name(value));
     }
     pinned_views_.push_back(Napi::Persistent(value.As<Napi::Object>()));
     return {data, bytes};
@@ -138,16 +138,7 @@ Napi::Value download(const Napi::CallbackInfo& info) { return start_worker<CopyW
 
 // synchronize(device = 0): resolves once everything queued on the device's stream is done.
 Napi::Value synchronize(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    int ordinal = 0;
-    if (!info[0].IsUndefined()) {
-        NOVA_TYPEERROR_IF(!info[0].IsNumber(), "Expected an integer device ordinal for device");
-        const double value = info[0].As<Napi::Number>().DoubleValue();
-        NOVA_RANGEERROR_IF(!(value >= 0) || value != std::floor(value) || value > 1e6,
-                           "Expected an integer device ordinal >= 0 for device but received ", value);
-        ordinal = static_cast<int>(value);
-    }
-    return start_worker<SynchronizeWorker>(env, ordinal);
+    return start_worker<SynchronizeWorker>(info.Env(), device_ordinal_argument(info, 0));
 }
 
 }  // namespace nova

@@ -22,7 +22,7 @@ std::string make_string(Parts&&... parts) {
     return out.str();
 }
 
-// Builds a JS Error of the given constructor kind with a `code` property.
+// A JS Error with a `code` property (E_DEVICE, E_OOM, E_DISPOSED, E_UNSUPPORTED).
 inline Napi::Error make_js_error(Napi::Env env, const char* code, const std::string& message) {
     Napi::Error error = Napi::Error::New(env, message);
     error.Set("code", Napi::String::New(env, code));
@@ -39,6 +39,22 @@ inline Napi::Error make_range_error(Napi::Env env, const std::string& message) {
     Napi::RangeError error = Napi::RangeError::New(env, message);
     error.Set("code", Napi::String::New(env, "E_ARG"));
     return error;
+}
+
+// typeof-style name of a JS value for messages ("null" and "array" told apart from "object").
+inline const char* type_name(const Napi::Value& value) {
+    switch (value.Type()) {
+        case napi_undefined: return "undefined";
+        case napi_null: return "null";
+        case napi_boolean: return "boolean";
+        case napi_number: return "number";
+        case napi_string: return "string";
+        case napi_symbol: return "symbol";
+        case napi_function: return "function";
+        case napi_external: return "external";
+        case napi_bigint: return "bigint";
+        default: return value.IsArray() ? "array" : value.IsTypedArray() ? "TypedArray" : "object";
+    }
 }
 
 // The JS error code for a runtime failure (nova::GpuError from NOVA_HIP_CHECK in the compat header).
