@@ -47,7 +47,7 @@ const upscale: Command = {
     `Weights: ${ESRGAN_INSTALL_HINT}.`,
     'The image is read as RGB in [0, 1] (alpha dropped), the output clipped to [0, 1] and written as 8-bit RGB.',
     'Large images are cut into tiles of at most --tile pixels, each run with --overlap pixels of real context on',
-    'every side, which is cropped away, so seams do not show. Stage times go to stderr (or the JSON report).',
+    'every side, which is cropped away, so seams do not show. Time per stage is printed after the run (or in --json).',
     '--check N runs an N×N centre crop through the chosen backend and the float64 forward with every node captured,',
     'and prints the worst layers by relative error, the activation range and the PSNR (slow on a CPU: keep N small).',
     'Example: nova upscale photo.png photo-x4.png --scale 4 --tile 256',
