@@ -10,7 +10,8 @@
 
 import { applyScaling, cookToom, type DiagonalScaling } from '../winograd/cook-toom.js';
 import { Rational } from '../winograd/rational.js';
-import { Rng, makeConvData, dataMoments, type ConvData } from './data.js';
+import { Rng } from '../util/random.js';
+import { makeConvData, dataMoments, type ConvData } from './data.js';
 import { measureError, type CpuConv } from './measure.js';
 import { amplification, predictError } from './model.js';
 import { chooseScaling } from './scaling.js';

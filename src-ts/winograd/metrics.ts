@@ -5,6 +5,7 @@
  */
 
 import { roundToHalf } from '../util/fp16.js';
+import { Rng } from '../util/random.js';
 import { describeScaling, type RationalMatrix, type WinogradTransform } from './cook-toom.js';
 import { formatPoints } from './points.js';
 
@@ -161,7 +162,7 @@ export function simulateFp16Error(t: WinogradTransform, options: Fp16SimulationO
   const B = transposeNumbers(BT);
   const mul = (x: number[][], y: number[][]) => matmulRounded(x, y, round);
 
-  const normal = gaussian(seed);
+  const rng = new Rng(seed);
   let diff2 = 0;
   let ref2 = 0;
   let maxTile = 0;
@@ -180,8 +181,8 @@ export function simulateFp16Error(t: WinogradTransform, options: Fp16SimulationO
     const M = Array.from({ length: alpha }, () => new Array<number>(alpha).fill(0));
     const ref = Array.from({ length: m }, () => new Array<number>(m).fill(0));
     for (let ch = 0; ch < channels; ch++) {
-      const d = Array.from({ length: alpha }, () => Array.from({ length: alpha }, () => roundToHalf(normal())));
-      const g = Array.from({ length: r }, () => Array.from({ length: r }, () => roundToHalf(normal())));
+      const d = Array.from({ length: alpha }, () => Array.from({ length: alpha }, () => roundToHalf(rng.normal())));
+      const g = Array.from({ length: r }, () => Array.from({ length: r }, () => roundToHalf(rng.normal())));
       const V = mul(mul(BT, d), B).map((row) => row.map(toHalf));
       const U = mul(mul(G, g), GT).map((row) => row.map(toHalf));
       for (let i = 0; i < alpha; i++) {
@@ -238,32 +239,4 @@ function matmulRounded(x: number[][], y: number[][], round: (v: number) => numbe
       return acc;
     }),
   );
-}
-
-/**
- * Seeded N(0,1) generator: mulberry32 uniforms through Box–Muller. Private to the simulation; it only has to be
- * reproducible, not cryptographic.
- */
-function gaussian(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
-  };
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const value = spare;
-      spare = null;
-      return value;
-    }
-    const u = 1 - uniform(); // (0, 1]: log is finite
-    const v = uniform();
-    const radius = Math.sqrt(-2 * Math.log(u));
-    spare = radius * Math.sin(2 * Math.PI * v);
-    return radius * Math.cos(2 * Math.PI * v);
-  };
 }

@@ -5,8 +5,8 @@
 import type { Algorithm, ConvProblem } from '../../src-ts/backends/backend.js';
 import { convOutputSize, referenceConv2dF64 } from '../../src-ts/binding/cpu-native.js';
 import { backends } from '../../src-ts/index.js';
-import { Rng } from '../../src-ts/numerics/data.js';
 import { float32FromHalfBits, halfBitsFromArray } from '../../src-ts/util/fp16.js';
+import { Rng } from '../../src-ts/util/random.js';
 
 const infos = await backends();
 /** The GPU backend to test: cuda, else hip, else none (the suites then skip and say why). */
@@ -133,7 +133,7 @@ export interface CaseData {
 }
 
 export function normalHalf(rng: Rng, count: number): Uint16Array {
-  return halfBitsFromArray(Float64Array.from({ length: count }, () => rng.normal()));
+  return halfBitsFromArray(rng.normals(count));
 }
 
 /** N(0,1) input, filter and bias, rounded to fp16. */

@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { type CpuConvArgs, type CpuFloatArray, type CpuStorage, loadCpuNative } from '../../src-ts/binding/cpu-native.js';
 import { roundToHalf } from '../../src-ts/util/fp16.js';
+import { Rng } from '../../src-ts/util/random.js';
 import { buildTransforms, cookToom } from '../../src-ts/winograd/index.js';
-import { gaussian, naiveConv, outputSize, relativeError, type Shape, shape } from './cpu-helpers.js';
+import { naiveConv, outputSize, relativeError, type Shape, shape } from './cpu-helpers.js';
 
 const { addon } = loadCpuNative();
 
@@ -17,9 +18,9 @@ interface Data {
 
 function data(p: Shape, seed: number, withBias = true): Data {
   return {
-    input: gaussian(p.n * p.c * p.h * p.w, seed),
-    filter: gaussian(p.k * p.c * p.r * p.s, seed + 1),
-    bias: withBias ? gaussian(p.k, seed + 2) : null,
+    input: new Rng(seed).normals(p.n * p.c * p.h * p.w),
+    filter: new Rng(seed + 1).normals(p.k * p.c * p.r * p.s),
+    bias: withBias ? new Rng(seed + 2).normals(p.k) : null,
   };
 }
 

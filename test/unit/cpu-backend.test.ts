@@ -6,7 +6,8 @@ import type { Algorithm, ConvProblem, DType, Storage, TensorDesc, WinogradPrecis
 import { cpuBackendInfo, createCpuBackend } from '../../src-ts/backends/cpu-backend.js';
 import { referenceConv2dF64 } from '../../src-ts/binding/cpu-native.js';
 import { float32FromHalfBits, halfBitsFromArray, roundToHalf } from '../../src-ts/util/fp16.js';
-import { gaussian, relativeError } from './cpu-helpers.js';
+import { Rng } from '../../src-ts/util/random.js';
+import { relativeError } from './cpu-helpers.js';
 
 function problem(partial: Partial<ConvProblem> & Pick<ConvProblem, 'n' | 'c' | 'h' | 'w' | 'k'>): ConvProblem {
   const p = {
@@ -51,9 +52,9 @@ async function run(p: ConvProblem, algorithm: Algorithm, precision: WinogradPrec
     shape: p.filterLayout === 'krsc' ? [p.k, p.r, p.s, p.c] : [p.k, p.c, p.r, p.s],
   };
   const round = p.dtype === 'float16' ? roundToHalf : Math.fround;
-  const inputValues = gaussian(p.n * p.c * p.h * p.w, seed).map(round);
-  const filterValues = gaussian(p.k * p.c * p.r * p.s, seed + 1).map(round);
-  const biasValues = gaussian(p.k, seed + 2).map(round);
+  const inputValues = new Rng(seed).normals(p.n * p.c * p.h * p.w).map(round);
+  const filterValues = new Rng(seed + 1).normals(p.k * p.c * p.r * p.s).map(round);
+  const biasValues = new Rng(seed + 2).normals(p.k).map(round);
   const input = await tensor(inputDesc, inputValues);
   const filterStorage = await tensor(filterDesc, filterValues);
   const bias = p.hasBias ? await tensor({ dtype: p.dtype, layout: 'vector', shape: [p.k] }, biasValues) : null;

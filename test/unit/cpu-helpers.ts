@@ -1,25 +1,5 @@
-// Shared by the cpu-*.test.ts files: seeded data (never zeros), error norms, and a naive float64 convolution written
-// independently of the addon, to check the addon's own reference.
-
-/** Seeded N(0,1) values (mulberry32 uniforms through Box–Muller); exact zeros are vanishingly unlikely. */
-export function gaussian(count: number, seed: number, scale = 1): Float64Array {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i += 2) {
-    const radius = Math.sqrt(-2 * Math.log(uniform()));
-    const angle = 2 * Math.PI * uniform();
-    out[i] = scale * radius * Math.cos(angle);
-    if (i + 1 < count) out[i + 1] = scale * radius * Math.sin(angle);
-  }
-  return out;
-}
+// Shared by the cpu-*.test.ts files: error norms and a naive float64 convolution written independently of the
+// addon, to check the addon's own reference. Seeded data comes from src-ts/util/random.ts.
 
 /** ‖out − ref‖₂ / ‖ref‖₂; NaN when either holds a NaN, so a poisoned, unwritten output can never pass. */
 export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): number {

@@ -11,63 +11,56 @@ import { conv3x3, depthToSpace } from '../../src-ts/graph/host-ops.js';
 import { fuseGraph, planMemory } from '../../src-ts/graph/passes.js';
 import { ReferenceExecutor } from '../../src-ts/graph/reference-executor.js';
 import { psnr, relativeError } from '../../src-ts/graph/stats.js';
+import { Rng } from '../../src-ts/util/random.js';
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-function weights(rand: () => number, k: number, c: number, bias = true): ConvWeights {
+function weights(rng: Rng, k: number, c: number, bias = true): ConvWeights {
   const scale = 1 / Math.sqrt(9 * c);
   return {
     k,
     c,
-    filter: Float32Array.from({ length: k * 9 * c }, () => (rand() * 2 - 1) * scale),
-    bias: bias ? Float32Array.from({ length: k }, () => rand() * 0.2 - 0.1) : null,
+    filter: Float32Array.from({ length: k * 9 * c }, () => (rng.uniform() * 2 - 1) * scale),
+    bias: bias ? Float32Array.from({ length: k }, () => rng.uniform() * 0.2 - 0.1) : null,
   };
 }
 
 /** A miniature ESRGAN: conv, two dense blocks (conv+relu, concat), fusion conv, 0.2 residual scale, pixel shuffle. */
 function miniEsrgan(seed = 1, block = 2): Graph {
-  const rand = random(seed);
+  const rng = new Rng(seed);
   const g = new GraphBuilder('mini', 3);
-  const first = g.conv2d(g.input, weights(rand, 8, 3), { name: 'first' });
+  const first = g.conv2d(g.input, weights(rng, 8, 3), { name: 'first' });
   let x = first;
   for (let rdb = 0; rdb < 2; rdb++) {
     let cat = x;
     let channels = 8;
     for (let i = 0; i < 2; i++) {
-      const f = g.conv2d(cat, weights(rand, 4, channels), { name: `f${rdb}_${i}` });
+      const f = g.conv2d(cat, weights(rng, 4, channels), { name: `f${rdb}_${i}` });
       const r = g.activation(f, { kind: 'relu' }, `f${rdb}_${i}_relu`);
       cat = g.concat([cat, r], `cat${rdb}_${i}`);
       channels += 4;
     }
-    const lff = g.conv2d(cat, weights(rand, 8, channels), { name: `lff${rdb}` });
+    const lff = g.conv2d(cat, weights(rng, 8, channels), { name: `lff${rdb}` });
     const scaled = g.scale(lff, 0.2, `beta${rdb}`);
     x = g.add(x, scaled, `res${rdb}`);
   }
   const scaledTrunk = g.scale(x, 0.2, 'beta_trunk');
   const trunk = g.add(first, scaledTrunk, 'grl');
-  const pre = g.conv2d(trunk, weights(rand, 3 * block * block, 8), { name: 'pre' });
+  const pre = g.conv2d(trunk, weights(rng, 3 * block * block, 8), { name: 'pre' });
   const shuffled = g.depthToSpace(pre, block, 'shuffle');
-  return g.build(g.conv2d(shuffled, weights(rand, 3, 3), { name: 'sr' }));
+  return g.build(g.conv2d(shuffled, weights(rng, 3, 3), { name: 'sr' }));
 }
 
-function image(rand: () => number, h: number, w: number, c = 3): Float32Array {
-  return Float32Array.from({ length: h * w * c }, () => rand());
+function image(rng: Rng, h: number, w: number, c = 3): Float32Array {
+  return Float32Array.from({ length: h * w * c }, () => rng.uniform());
 }
 
 const cpuAddon = loadAddon('nova_cpu');
 
 describe('host ops', () => {
   it('conv3x3 matches the definition (same padding, bias, ReLU and LeakyReLU)', () => {
-    const rand = random(7);
+    const rng = new Rng(7);
     const [h, w, c, k] = [5, 6, 3, 4];
-    const input = Float64Array.from(image(rand, h, w, c));
-    const wt = weights(rand, k, c);
+    const input = Float64Array.from(image(rng, h, w, c));
+    const wt = weights(rng, k, c);
     for (const activation of [{ kind: 'none' }, { kind: 'relu' }, { kind: 'leaky-relu', alpha: 0.1 }] as const) {
       const out = new Float64Array(h * w * k);
       conv3x3(input, h, w, wt, activation, out);
@@ -110,14 +103,14 @@ describe('host ops', () => {
 
 describe('graph builder and passes', () => {
   it('refuses shape errors with E_SHAPE and names the node', () => {
-    const rand = random(3);
+    const rng = new Rng(3);
     const g = new GraphBuilder('bad', 3);
-    expect(() => g.conv2d(g.input, weights(rand, 4, 5), { name: 'c1' })).toThrow(/c1 expects 5 input channels/);
-    const a = g.conv2d(g.input, weights(rand, 4, 3), { name: 'a' });
-    const b = g.conv2d(g.input, weights(rand, 5, 3), { name: 'b' });
+    expect(() => g.conv2d(g.input, weights(rng, 4, 5), { name: 'c1' })).toThrow(/c1 expects 5 input channels/);
+    const a = g.conv2d(g.input, weights(rng, 4, 3), { name: 'a' });
+    const b = g.conv2d(g.input, weights(rng, 5, 3), { name: 'b' });
     expect(() => g.add(a, b, 'sum')).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
     expect(() => g.depthToSpace(b, 2, 'd2s')).toThrow(/divisible by 4/);
-    expect(() => g.conv2d(g.input, weights(rand, 4, 3), { name: 'a' })).toThrow(/duplicate node name a/);
+    expect(() => g.conv2d(g.input, weights(rng, 4, 3), { name: 'a' })).toThrow(/duplicate node name a/);
   });
 
   it('fusion moves ReLU into convs, folds scales into convs and adds, and keeps the function', async () => {
@@ -125,7 +118,7 @@ describe('graph builder and passes', () => {
     const fused = fuseGraph(graph);
     expect(countOps(graph)).toMatchObject({ conv2d: 9, activation: 4, scale: 3, add: 3 });
     expect(countOps(fused)).toMatchObject({ conv2d: 9, activation: 0, scale: 0, add: 3 });
-    const input = image(random(11), 7, 5);
+    const input = image(new Rng(11), 7, 5);
     const a = await new ReferenceExecutor(graph).run(input, 7, 5);
     const b = await new ReferenceExecutor(fused).run(input, 7, 5);
     expect([a.height, a.width, a.channels]).toEqual([14, 10, 3]);
@@ -168,7 +161,7 @@ describe('graph builder and passes', () => {
     const graph = fuseGraph(miniEsrgan(4, 3));
     const { spec } = buildNativeSpec(graph, planMemory(graph));
     const [h, w] = [5, 7];
-    const input = image(random(6), h, w);
+    const input = image(new Rng(6), h, w);
     const slots = spec.slotUnits.map((units) => new Float64Array(units * h * w));
     slots[spec.inputSlot].set(input);
     for (const step of spec.steps) {
@@ -206,7 +199,7 @@ describe('graph builder and passes', () => {
 describe.skipIf(!cpuAddon.ok)(`CPU executor (nova_cpu.node)${cpuAddon.ok ? '' : ' — skipped: CPU addon not built'}`, () => {
   it('float64 agrees with the TypeScript reference; float32 and fp16 emulation stay close; NaN never passes', async () => {
     const graph = fuseGraph(miniEsrgan(5));
-    const input = image(random(9), 9, 6);
+    const input = image(new Rng(9), 9, 6);
     const ref = await new ReferenceExecutor(graph).run(input, 9, 6);
     const f64 = await new CpuExecutor(graph, { dtype: 'float64', threads: 1 }).run(input, 9, 6);
     const f32 = await new CpuExecutor(graph, { threads: 1 }).run(input, 9, 6);
@@ -224,7 +217,7 @@ describe.skipIf(!cpuAddon.ok)(`CPU executor (nova_cpu.node)${cpuAddon.ok ? '' : 
   it('captures every node output through onNode', async () => {
     const graph = fuseGraph(miniEsrgan());
     const seen: string[] = [];
-    await new CpuExecutor(graph, { threads: 1 }).run(image(random(2), 4, 4), 4, 4, {
+    await new CpuExecutor(graph, { threads: 1 }).run(image(new Rng(2), 4, 4), 4, 4, {
       onNode: ({ node, data, height, width }) => {
         expect(data.length).toBe(height * width * node.channels);
         seen.push(node.name);

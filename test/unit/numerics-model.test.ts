@@ -1,7 +1,8 @@
 // The error model's pieces: the rounding constant against fp16 rounding of seeded Gaussian samples, invariance
 // under diagonal scaling, the closed form for zero-mean iid data, and the seeded generators.
 import { describe, expect, it } from 'vitest';
-import { dataMoments, makeConvData, Rng } from '../../src-ts/numerics/data.js';
+import { dataMoments, makeConvData } from '../../src-ts/numerics/data.js';
+import { Rng } from '../../src-ts/util/random.js';
 import { amplification, FP16_UNIT_ROUNDOFF, predictError, ROUNDING_CONSTANT } from '../../src-ts/numerics/model.js';
 import { chooseScaling } from '../../src-ts/numerics/scaling.js';
 import { exactTransform, toNumeric } from '../../src-ts/numerics/transform.js';

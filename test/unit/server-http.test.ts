@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePng, encodePng, type RgbImage } from '../../src-ts/models/esrgan/image.js';
 import { createUpscaleServer, type ServerOptions, type UpscaleService } from '../../src-ts/models/esrgan/server.js';
+import { Rng } from '../../src-ts/util/random.js';
 
 interface Fake extends UpscaleService {
   calls: number;
@@ -135,13 +136,12 @@ describe('upscale server', () => {
     const fake = fakeService();
     const url = await start(fake);
     const good = png(6, 5);
-    let state = 12345;
-    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+    const rng = new Rng(12345);
     const bodies: Uint8Array[] = [];
     for (let cut = 1; cut < good.length; cut += 7) bodies.push(good.subarray(0, cut));
     for (let i = 0; i < 40; i++) {
       const bad = Uint8Array.from(good);
-      for (let flips = 0; flips < 3; flips++) bad[8 + (next() % (bad.length - 8))] ^= 1 << (next() % 8);
+      for (let flips = 0; flips < 3; flips++) bad[8 + rng.below(bad.length - 8)] ^= 1 << rng.below(8);
       bodies.push(bad);
     }
     const statuses = new Set<number>();
