@@ -3,7 +3,16 @@
  * docs/architecture.md § "CPU addon", plus the float64 reference convolution built on it.
  */
 import { NovaError } from '../api/errors.js';
+import type { ConvProblem } from '../backends/backend.js';
 import { loadAddon } from './load.js';
+
+/** Sizes of one convolution, as in ConvProblem (the addons derive outH and outW themselves). */
+export type ConvSizes = Pick<ConvProblem, 'n' | 'c' | 'h' | 'w' | 'k' | 'r' | 's'>;
+/** Padding, stride and dilation of the window, as in ConvProblem. */
+export type ConvWindow = Pick<ConvProblem, 'padH' | 'padW' | 'strideH' | 'strideW' | 'dilationH' | 'dilationW'>;
+
+/** A 3×3 window, stride 1, no dilation, 'same' padding: the shape every Winograd path runs. */
+export const SAME_3X3 = { r: 3, s: 3, padH: 1, padW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 } as const;
 
 export type CpuFloatArray = Float64Array | Float32Array;
 
@@ -23,26 +32,14 @@ export interface CpuWinogradMatrices {
  * One convolution. `input`, `filter` (KCRS), `bias` and `output` are all Float64Array or all Float32Array;
  * `output` (n·k·outH·outW values in `layout` order) is written completely and must not overlap the others.
  */
-export interface CpuConvArgs<A extends CpuFloatArray = CpuFloatArray> {
+export interface CpuConvArgs<A extends CpuFloatArray = CpuFloatArray>
+  extends ConvSizes,
+    ConvWindow,
+    Pick<ConvProblem, 'layout' | 'relu'> {
   readonly input: A;
   readonly filter: A;
   readonly bias: A | null;
   readonly output: A;
-  readonly n: number;
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-  readonly k: number;
-  readonly r: number;
-  readonly s: number;
-  readonly padH: number;
-  readonly padW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly layout: 'nhwc' | 'nchw';
-  readonly relu: boolean;
   readonly algorithm: 'direct' | 'winograd';
   /** Winograd output tile size, 2..8 (required for 'winograd'). */
   readonly m?: number;
@@ -100,18 +97,9 @@ export function loadCpuNative(): LoadedCpuNative {
 }
 
 /** Output height and width of a convolution (floor division, as every framework does). */
-export function convOutputSize(spec: {
-  readonly h: number;
-  readonly w: number;
-  readonly r: number;
-  readonly s: number;
-  readonly padH?: number;
-  readonly padW?: number;
-  readonly strideH?: number;
-  readonly strideW?: number;
-  readonly dilationH?: number;
-  readonly dilationW?: number;
-}): { outH: number; outW: number } {
+export function convOutputSize(
+  spec: Pick<ConvSizes, 'h' | 'w' | 'r' | 's'> & Partial<ConvWindow>,
+): { outH: number; outW: number } {
   const extent = (size: number, taps: number, pad: number, stride: number, dilation: number): number =>
     Math.floor((size + 2 * pad - dilation * (taps - 1) - 1) / stride) + 1;
   return {
@@ -136,21 +124,8 @@ export function krscToKcrs<A extends CpuFloatArray>(
   return into;
 }
 
-export interface ReferenceConvSpec {
-  readonly n: number;
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-  readonly k: number;
-  readonly r: number;
-  readonly s: number;
-  readonly padH?: number;
-  readonly padW?: number;
-  readonly strideH?: number;
-  readonly strideW?: number;
-  readonly dilationH?: number;
-  readonly dilationW?: number;
-  readonly layout: 'nhwc' | 'nchw';
+/** A convolution for the reference; the window defaults to no padding, stride 1, no dilation. */
+export interface ReferenceConvSpec extends ConvSizes, Partial<ConvWindow>, Pick<ConvProblem, 'layout'> {
   /** Order of `filter`; default 'kcrs'. */
   readonly filterLayout?: 'kcrs' | 'krsc';
   readonly relu?: boolean;

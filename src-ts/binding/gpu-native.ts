@@ -9,6 +9,8 @@
  * failures reject with `code` 'E_DEVICE' (or 'E_OOM') and the runtime's own message.
  */
 import { NovaError } from '../api/errors.js';
+import type { ConvProblem } from '../backends/backend.js';
+import type { ConvSizes, ConvWindow } from './cpu-native.js';
 import { loadAddon } from './load.js';
 
 /** One device allocation. Its bytes are reported to V8 as external memory until `dispose()`. */
@@ -25,31 +27,16 @@ export interface NativeDeviceBufferClass {
   new (bytes: number, device?: number): NativeDeviceBuffer;
 }
 
-/** The problem fields shared by conv2d, prepareFilter, canImplement and preparedFilterBytes. */
-export interface GpuProblemArgs {
-  readonly n: number;
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-  readonly k: number;
-  readonly r: number;
-  readonly s: number;
-  readonly padH: number;
-  readonly padW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  /** Activations; 'nchw' is converted to NHWC (and back) on the device around the NHWC kernels. */
-  readonly layout: 'nhwc' | 'nchw';
-  /** Raw filter order; 'kcrs' is converted to KRSC on the device. */
-  readonly filterLayout: 'krsc' | 'kcrs';
+/**
+ * The problem fields shared by conv2d, prepareFilter, canImplement and preparedFilterBytes. `layout` 'nchw' is
+ * converted to NHWC (and back) on the device around the NHWC kernels; `filterLayout` 'kcrs' is converted to KRSC.
+ */
+export interface GpuProblemArgs extends ConvSizes, ConvWindow, Pick<ConvProblem, 'layout' | 'filterLayout' | 'relu'> {
   readonly algorithm: 'direct' | 'winograd';
   /** Winograd output tile (2, 4, 6, 8); required for 'winograd'. */
   readonly m?: number;
   /** Winograd-domain values as fp16 hi + fp16 lo. */
   readonly compensated?: boolean;
-  readonly relu: boolean;
 }
 
 /** All tensors fp16 on the device; sizes are checked against the problem (a buffer may be larger). */
@@ -96,8 +83,10 @@ export interface GpuNative {
   reportedExternalBytes(): number;
   /** Never throws for a missing driver or device: { available: false, reason }. */
   deviceInfo(device?: number): GpuDeviceInfo;
-  /** Free and total device memory now, in bytes. Throws E_DEVICE. */
-  memoryInfo(device?: number): { free: number; total: number };
+  /** Free and total device memory now, and the bytes of freed blocks the addon keeps for reuse. Throws E_DEVICE. */
+  memoryInfo(device?: number): { free: number; total: number; pooled: number };
+  /** Gives the addon's cached blocks back to the runtime (waits for the device to be idle); returns their bytes. */
+  releasePooledMemory(device?: number): number;
   /** Copies view.byteLength bytes into the start of the buffer. */
   upload(buffer: NativeDeviceBuffer, view: ArrayBufferView | ArrayBuffer): Promise<void>;
   /** Copies view.byteLength bytes from the start of the buffer into the view. */

@@ -3,7 +3,7 @@
  * and the float64 CPU reference on exactly the fp16 values the GPU sees.
  */
 import type { Algorithm, ConvProblem } from '../../src-ts/backends/backend.js';
-import { convOutputSize, referenceConv2dF64 } from '../../src-ts/binding/cpu-native.js';
+import { convOutputSize, referenceConv2dF64, type ConvSizes, type ConvWindow } from '../../src-ts/binding/cpu-native.js';
 import { backends } from '../../src-ts/index.js';
 import { float32FromHalfBits, halfBitsFromArray } from '../../src-ts/util/fp16.js';
 import { Rng } from '../../src-ts/util/random.js';
@@ -31,23 +31,15 @@ export const REL_ERROR_LIMIT: Readonly<Record<Algorithm, number>> = {
   'winograd-f8': 5e-2,
 };
 
-export interface Case {
+/** One test problem: ConvProblem's fields, with one stride and one dilation for both axes. */
+export interface Case
+  extends ConvSizes,
+    Pick<ConvWindow, 'padH' | 'padW'>,
+    Pick<ConvProblem, 'layout' | 'filterLayout' | 'relu'> {
   readonly name: string;
-  readonly n: number;
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-  readonly k: number;
-  readonly r: number;
-  readonly s: number;
-  readonly padH: number;
-  readonly padW: number;
   readonly stride: number;
   readonly dilation: number;
-  readonly layout: 'nhwc' | 'nchw';
-  readonly filterLayout: 'krsc' | 'kcrs';
   readonly bias: boolean;
-  readonly relu: boolean;
 }
 
 function makeCase(fields: Omit<Case, 'name'>): Case {
@@ -179,26 +171,16 @@ export function relError(out: ArrayLike<number>, ref: Float64Array): number {
 
 /** The backend-level problem of a case (for tests below the public API). */
 export function problemOf(c: Case, outH: number, outW: number): ConvProblem {
+  const { name, stride, dilation, bias, ...fields } = c;
   return {
-    n: c.n,
-    c: c.c,
-    h: c.h,
-    w: c.w,
-    k: c.k,
-    r: c.r,
-    s: c.s,
-    padH: c.padH,
-    padW: c.padW,
-    strideH: c.stride,
-    strideW: c.stride,
-    dilationH: c.dilation,
-    dilationW: c.dilation,
+    ...fields,
+    strideH: stride,
+    strideW: stride,
+    dilationH: dilation,
+    dilationW: dilation,
     outH,
     outW,
-    layout: c.layout,
-    filterLayout: c.filterLayout,
     dtype: 'float16',
-    hasBias: c.bias,
-    relu: c.relu,
+    hasBias: bias,
   };
 }

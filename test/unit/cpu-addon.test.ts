@@ -2,11 +2,11 @@
 // fp32 against fp64, Winograd F(m,3) (exact, fp16 storage, compensated) against the reference, stage statistics,
 // NaN propagation, concurrency, and raw calls with bad arguments. Fresh seeded N(0,1) data, outputs poisoned with NaN.
 import { describe, expect, it } from 'vitest';
-import { type CpuConvArgs, type CpuFloatArray, type CpuStorage, loadCpuNative } from '../../src-ts/binding/cpu-native.js';
+import { convOutputSize, type CpuConvArgs, type CpuFloatArray, type CpuStorage, loadCpuNative } from '../../src-ts/binding/cpu-native.js';
 import { roundToHalf } from '../../src-ts/util/fp16.js';
 import { Rng } from '../../src-ts/util/random.js';
 import { buildTransforms, cookToom } from '../../src-ts/winograd/index.js';
-import { naiveConv, outputSize, relativeError, type Shape, shape } from './cpu-helpers.js';
+import { naiveConv, relativeError, type Shape, shape } from './cpu-helpers.js';
 
 const { addon } = loadCpuNative();
 
@@ -25,7 +25,7 @@ function data(p: Shape, seed: number, withBias = true): Data {
 }
 
 function poisoned<A extends CpuFloatArray>(Type: { new (n: number): A }, p: Shape): A {
-  const { outH, outW } = outputSize(p);
+  const { outH, outW } = convOutputSize(p);
   const out = new Type(p.n * p.k * outH * outW);
   out.fill(Number.NaN);
   return out;
@@ -134,7 +134,7 @@ describe('Winograd F(m,3), exact storage', () => {
       const ref = await conv(Float64Array, p, d, { algorithm: 'direct' });
       const wino = await conv(Float64Array, p, d, { algorithm: 'winograd', m, ...(matrices ? { matrices } : {}) });
       expect(relativeError(wino.output, ref.output)).toBeLessThan(1e-10);
-      const { outH, outW } = outputSize(p);
+      const { outH, outW } = convOutputSize(p);
       const tiles = Math.ceil(outH / m) * Math.ceil(outW / m);
       expect(wino.stats.inputTransform.count).toBe(p.n * tiles * p.c * (m + 2) ** 2);
       expect(wino.stats.filterTransform.count).toBe(p.k * p.c * (m + 2) ** 2);
@@ -216,7 +216,7 @@ describe('NaN propagation', () => {
   const nanX = 4;
   d.input[(nanY * p.w + nanX) * p.c + 2] = Number.NaN; // NHWC, channel 2
   const touches = (oy: number, ox: number) => Math.abs(oy - nanY) <= 1 && Math.abs(ox - nanX) <= 1; // pad 1, 3×3
-  const { outH, outW } = outputSize(p);
+  const { outH, outW } = convOutputSize(p);
 
   it('direct: exactly the outputs whose window holds the NaN are NaN', async () => {
     const { output, stats } = await conv(Float64Array, p, d, { algorithm: 'direct' });

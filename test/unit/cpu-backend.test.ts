@@ -4,21 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { NovaError } from '../../src-ts/api/errors.js';
 import type { Algorithm, ConvProblem, DType, Storage, TensorDesc, WinogradPrecision } from '../../src-ts/backends/backend.js';
 import { cpuBackendInfo, createCpuBackend } from '../../src-ts/backends/cpu-backend.js';
-import { referenceConv2dF64 } from '../../src-ts/binding/cpu-native.js';
+import { convOutputSize, referenceConv2dF64, SAME_3X3 } from '../../src-ts/binding/cpu-native.js';
 import { float32FromHalfBits, halfBitsFromArray, roundToHalf } from '../../src-ts/util/fp16.js';
 import { Rng } from '../../src-ts/util/random.js';
 import { relativeError } from './cpu-helpers.js';
 
 function problem(partial: Partial<ConvProblem> & Pick<ConvProblem, 'n' | 'c' | 'h' | 'w' | 'k'>): ConvProblem {
   const p = {
-    r: 3,
-    s: 3,
-    padH: 1,
-    padW: 1,
-    strideH: 1,
-    strideW: 1,
-    dilationH: 1,
-    dilationW: 1,
+    ...SAME_3X3,
     layout: 'nhwc' as const,
     filterLayout: 'krsc' as const,
     dtype: 'float32' as DType,
@@ -26,9 +19,7 @@ function problem(partial: Partial<ConvProblem> & Pick<ConvProblem, 'n' | 'c' | '
     relu: false,
     ...partial,
   };
-  const outH = Math.floor((p.h + 2 * p.padH - p.dilationH * (p.r - 1) - 1) / p.strideH) + 1;
-  const outW = Math.floor((p.w + 2 * p.padW - p.dilationW * (p.s - 1) - 1) / p.strideW) + 1;
-  return { ...p, outH, outW };
+  return { ...p, ...convOutputSize(p) };
 }
 
 const backend = createCpuBackend();

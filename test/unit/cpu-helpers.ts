@@ -1,5 +1,6 @@
 // Shared by the cpu-*.test.ts files: error norms and a naive float64 convolution written independently of the
 // addon, to check the addon's own reference. Seeded data comes from src-ts/util/random.ts.
+import { convOutputSize, SAME_3X3, type ConvSizes, type ConvWindow, type CpuConvArgs } from '../../src-ts/binding/cpu-native.js';
 
 /** ‖out − ref‖₂ / ‖ref‖₂; NaN when either holds a NaN, so a poisoned, unwritten output can never pass. */
 export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): number {
@@ -13,50 +14,16 @@ export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): n
   return Math.sqrt(err / norm);
 }
 
-export interface Shape {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  s: number;
-  padH: number;
-  padW: number;
-  strideH: number;
-  strideW: number;
-  dilationH: number;
-  dilationW: number;
-  layout: 'nhwc' | 'nchw';
-  relu: boolean;
-}
+/** What the naive convolution needs: CpuConvArgs without the arrays and the algorithm. */
+export type Shape = ConvSizes & ConvWindow & Pick<CpuConvArgs, 'layout' | 'relu'>;
 
 export function shape(partial: Partial<Shape> & Pick<Shape, 'n' | 'c' | 'h' | 'w' | 'k'>): Shape {
-  return {
-    r: 3,
-    s: 3,
-    padH: 1,
-    padW: 1,
-    strideH: 1,
-    strideW: 1,
-    dilationH: 1,
-    dilationW: 1,
-    layout: 'nhwc',
-    relu: false,
-    ...partial,
-  };
-}
-
-export function outputSize(p: Shape): { outH: number; outW: number } {
-  return {
-    outH: Math.floor((p.h + 2 * p.padH - p.dilationH * (p.r - 1) - 1) / p.strideH) + 1,
-    outW: Math.floor((p.w + 2 * p.padW - p.dilationW * (p.s - 1) - 1) / p.strideW) + 1,
-  };
+  return { ...SAME_3X3, layout: 'nhwc', relu: false, ...partial };
 }
 
 /** Textbook cross-correlation, one output at a time, float64; filter KCRS. */
 export function naiveConv(p: Shape, input: ArrayLike<number>, filter: ArrayLike<number>, bias: ArrayLike<number> | null): Float64Array {
-  const { outH, outW } = outputSize(p);
+  const { outH, outW } = convOutputSize(p);
   const inAt = (n: number, c: number, y: number, x: number): number =>
     p.layout === 'nhwc' ? input[((n * p.h + y) * p.w + x) * p.c + c]! : input[((n * p.c + c) * p.h + y) * p.w + x]!;
   const out = new Float64Array(p.n * p.k * outH * outW);
