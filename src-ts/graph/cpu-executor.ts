@@ -9,6 +9,7 @@
  */
 import type { Algorithm } from '../backends/backend.js';
 import { NovaError } from '../api/errors.js';
+import { type CpuNative, krscToKcrs, SAME_3X3 } from '../binding/cpu-native.js';
 import { loadAddon } from '../binding/load.js';
 import { roundToHalf } from '../util/fp16.js';
 import type { GraphExecutor, GraphRunResult, RunOptions } from './executor.js';
@@ -17,37 +18,6 @@ import { DEFAULT_POLICY, WINOGRAD_TILE, type AlgorithmPolicy } from './gpu-execu
 import type { HostArray } from './host-ops.js';
 import { planMemory, type MemoryPlan } from './passes.js';
 import { runOnHost } from './reference-executor.js';
-
-interface CpuConvArgs {
-  input: HostArray;
-  filter: HostArray;
-  bias: HostArray | null;
-  output: HostArray;
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  s: number;
-  padH: number;
-  padW: number;
-  strideH: number;
-  strideW: number;
-  dilationH: number;
-  dilationW: number;
-  layout: 'nhwc';
-  relu: boolean;
-  algorithm: 'direct' | 'winograd';
-  m?: number;
-  storage: 'exact' | 'fp16' | 'compensated';
-  threads?: number;
-}
-
-interface CpuAddon {
-  conv2d(args: CpuConvArgs): Promise<unknown>;
-  version(): { threads: number; compiler: string };
-}
 
 type ConvNode = Extract<GraphNode, { op: 'conv2d' }>;
 
@@ -67,14 +37,14 @@ export class CpuExecutor implements GraphExecutor {
   readonly algorithms: readonly Algorithm[];
   readonly #graph: Graph;
   readonly #plan: MemoryPlan;
-  readonly #addon: CpuAddon;
+  readonly #addon: CpuNative;
   readonly #options: CpuExecutorOptions;
   /** Per conv node: KCRS filter and bias in the executor's dtype, and its algorithm. */
   readonly #convs = new Map<number, { filter: HostArray; bias: HostArray | null; algorithm: Algorithm }>();
   #disposed = false;
 
   constructor(graph: Graph, options: CpuExecutorOptions = {}) {
-    const loaded = loadAddon<CpuAddon>('nova_cpu');
+    const loaded = loadAddon<CpuNative>('nova_cpu');
     if (!loaded.ok) throw new NovaError('E_BACKEND_UNAVAILABLE', `CPU backend unavailable: ${loaded.reason}`);
     this.#addon = loaded.addon;
     this.#graph = graph;
@@ -87,11 +57,8 @@ export class CpuExecutor implements GraphExecutor {
       if (node.op !== 'conv2d') continue;
       const algorithm = node.algorithm !== 'auto' ? node.algorithm : typeof policy === 'function' ? policy(node) : policy;
       algorithms.push(algorithm);
-      const { k: K, c: C, filter } = node.weights;
-      const kcrs = new Storage(filter.length);
-      for (let k = 0; k < K; k++) {
-        for (let tap = 0; tap < 9; tap++) for (let c = 0; c < C; c++) kcrs[(k * C + c) * 9 + tap] = filter[(k * 9 + tap) * C + c];
-      }
+      const { k, c, filter } = node.weights;
+      const kcrs = krscToKcrs(filter, k, 3, 3, c, new Storage(filter.length));
       this.#convs.set(node.id, { filter: kcrs, bias: node.weights.bias ? Storage.from(node.weights.bias) : null, algorithm });
     }
     this.algorithms = algorithms;
@@ -136,14 +103,7 @@ export class CpuExecutor implements GraphExecutor {
       h,
       w,
       k: node.weights.k,
-      r: 3,
-      s: 3,
-      padH: 1,
-      padW: 1,
-      strideH: 1,
-      strideW: 1,
-      dilationH: 1,
-      dilationW: 1,
+      ...SAME_3X3,
       layout: 'nhwc',
       relu: node.activation.kind === 'relu',
       algorithm: winograd ? 'winograd' : 'direct',

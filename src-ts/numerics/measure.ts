@@ -4,7 +4,14 @@
  * Y = AᵀMA in fp32, stored as fp16. Reference: the float64 direct convolution of the same fp16 operands.
  */
 
-import type { CpuConvArgs, CpuConvStats, CpuNative, CpuStageStats, CpuStorage } from '../binding/cpu-native.js';
+import {
+  SAME_3X3,
+  type CpuConvArgs,
+  type CpuConvStats,
+  type CpuNative,
+  type CpuStageStats,
+  type CpuStorage,
+} from '../binding/cpu-native.js';
 import type { ConvData } from './data.js';
 import type { NumericTransform } from './transform.js';
 
@@ -40,14 +47,7 @@ function convArgs(data: ConvData) {
     h: data.h,
     w: data.w,
     k: data.k,
-    r: 3,
-    s: 3,
-    padH: 1,
-    padW: 1,
-    strideH: 1,
-    strideW: 1,
-    dilationH: 1,
-    dilationW: 1,
+    ...SAME_3X3,
     layout: 'nchw',
     relu: false,
   } as const;
