@@ -13,6 +13,7 @@
 namespace nova {
 Napi::Value device_info(const Napi::CallbackInfo& info);
 Napi::Value memory_info(const Napi::CallbackInfo& info);
+Napi::Value release_pooled_memory_export(const Napi::CallbackInfo& info);
 Napi::Value platform_name(Napi::Env env);
 }  // namespace nova
 
@@ -30,6 +31,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("reportedExternalBytes", Napi::Function::New<nova::reported_external_bytes>(env, "reportedExternalBytes"));
     exports.Set("deviceInfo", Napi::Function::New<nova::device_info>(env, "deviceInfo"));
     exports.Set("memoryInfo", Napi::Function::New<nova::memory_info>(env, "memoryInfo"));
+    exports.Set("releasePooledMemory",
+                Napi::Function::New<nova::release_pooled_memory_export>(env, "releasePooledMemory"));
     exports.Set("upload", Napi::Function::New<nova::upload>(env, "upload"));
     exports.Set("download", Napi::Function::New<nova::download>(env, "download"));
     exports.Set("synchronize", Napi::Function::New<nova::synchronize>(env, "synchronize"));

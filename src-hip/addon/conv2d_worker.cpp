@@ -157,7 +157,8 @@ private:
     void run() override {
         hipStream_t stream = device_stream(device());
         const ConvShape& s = baton_.shape;
-        ScratchBuffer input_nhwc_scratch, output_nhwc_scratch, filter_scratch, u_scratch;
+        const int ordinal = device();
+        ScratchBuffer input_nhwc_scratch{ordinal}, output_nhwc_scratch{ordinal}, filter_scratch{ordinal}, u_scratch{ordinal};
 
         const void* x = input_;
         void* y = output_;
@@ -209,10 +210,10 @@ private:
         hipStream_t stream = device_stream(device());
         const ConvShape& s = baton_.shape;
         if (baton_.winograd) {
-            ScratchBuffer filter_scratch;
+            ScratchBuffer filter_scratch{device()};
             NOVA_HIP_CHECK(wino_transform_filter(filter_krsc(baton_, filter_, filter_scratch, stream), output_, s,
                                                  baton_.m, baton_.compensated, stream));
-            NOVA_HIP_CHECK(hipStreamSynchronize(stream));  // before filter_scratch is freed
+            NOVA_HIP_CHECK(hipStreamSynchronize(stream));
             return;
         }
         if (baton_.filter_kcrs) {

@@ -6,6 +6,7 @@
 
 #include "addon_data.hpp"
 #include "device_context.hpp"
+#include "device_memory_pool.hpp"
 #include "napi_errors.hpp"
 
 namespace nova {
@@ -55,15 +56,13 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
     bytes_ = static_cast<size_t>(bytes);
     if (bytes_ == 0) return;
     try {
-        NOVA_HIP_CHECK(hipSetDevice(device_));
-        NOVA_HIP_CHECK(hipMalloc(&data_, bytes_));
+        block_ = pool_allocate(device_, bytes_);
     } catch (const GpuError& error) {
-        data_ = nullptr;
         (void)hipGetLastError();  // allocation failures are not sticky; clear them so later calls start clean
         throw make_js_error(env, error_code_of(error.code()),
                             make_string("cannot allocate ", bytes_, " bytes on device ", device_, ": ", error.what()));
     }
-    report_external(env, static_cast<int64_t>(bytes_));
+    report_external(env, static_cast<int64_t>(block_.bytes));
     accounted_ = true;
 }
 
@@ -71,17 +70,12 @@ DeviceBuffer::~DeviceBuffer() { release(); }
 
 void DeviceBuffer::release() {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (data_ != nullptr) {
-        // A failure here (e.g. the runtime already torn down at exit) leaves nothing to recover.
-        (void)hipSetDevice(device_);
-        (void)hipFree(data_);
-        (void)hipGetLastError();
-        data_ = nullptr;
-    }
+    pool_free(device_, block_);
     if (accounted_) {
-        report_external(Env(), -static_cast<int64_t>(bytes_));
+        report_external(Env(), -static_cast<int64_t>(block_.bytes));
         accounted_ = false;
     }
+    block_ = PooledBlock{};
 }
 
 void DeviceBuffer::begin_use(Napi::Env env) {

@@ -1,5 +1,7 @@
-// DeviceBuffer: one device allocation owned by a JS object. Its bytes are reported to V8
-// (AdjustExternalMemory), so the GC sees the pressure; dispose() frees it now, the finalizer is only a safety net.
+// DeviceBuffer: one block of device memory (device_memory_pool.hpp) owned by a JS object. The bytes it reserves are
+// reported to V8 (AdjustExternalMemory), so the GC sees the pressure; dispose() gives the block back now (to the
+// pool, never waiting for the device), the finalizer is only a safety net. Pooled blocks are not reported: no JS
+// object holds them.
 // Workers pin a buffer with begin_use()/end_use() on the JS thread: dispose() during a running call marks the
 // buffer disposed at once and frees it when the last call using it settles.
 #pragma once
@@ -8,6 +10,8 @@
 
 #include <cstddef>
 #include <mutex>
+
+#include "device_memory_pool.hpp"
 
 namespace nova {
 
@@ -20,8 +24,8 @@ public:
     explicit DeviceBuffer(const Napi::CallbackInfo& info);
     ~DeviceBuffer() override;
 
-    void* data() const { return data_; }
-    size_t bytes() const { return bytes_; }
+    void* data() const { return block_.data; }
+    size_t bytes() const { return bytes_; }  // as requested; the block may be larger
     int device() const { return device_; }
 
     // JS thread only. begin_use throws E_DISPOSED when the buffer is already disposed.
@@ -36,12 +40,12 @@ private:
     void release();
 
     std::mutex mutex_;
-    void* data_ = nullptr;
+    PooledBlock block_;
     size_t bytes_ = 0;
     int device_ = 0;
     int in_flight_ = 0;
     bool disposed_ = false;
-    bool accounted_ = false;  // bytes currently reported to V8
+    bool accounted_ = false;  // block_.bytes currently reported to V8
 };
 
 // reportedExternalBytes(): the bytes all live DeviceBuffers currently report to V8.

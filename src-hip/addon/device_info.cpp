@@ -4,6 +4,7 @@
 #include <string>
 
 #include "device_context.hpp"
+#include "device_memory_pool.hpp"
 #include "device_worker.hpp"
 #include "napi_errors.hpp"
 
@@ -91,7 +92,8 @@ Napi::Value device_info(const Napi::CallbackInfo& info) {
     return result;
 }
 
-// memoryInfo(device = 0) → { free, total } bytes, as the runtime reports them now. Throws E_DEVICE.
+// memoryInfo(device = 0) → { free, total } bytes as the runtime reports them now, and `pooled`: the bytes of freed
+// blocks the addon keeps for reuse (counted as used by the runtime). Throws E_DEVICE.
 Napi::Value memory_info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const int device = device_ordinal_argument(info, 0);
@@ -106,7 +108,15 @@ Napi::Value memory_info(const Napi::CallbackInfo& info) {
     Napi::Object result = Napi::Object::New(env);
     result.Set("free", static_cast<double>(free_bytes));
     result.Set("total", static_cast<double>(total_bytes));
+    result.Set("pooled", static_cast<double>(pooled_bytes(device)));
     return result;
+}
+
+// releasePooledMemory(device = 0) → bytes given back to the runtime. Blocks in use stay; waits for the device to
+// be idle (hipFree), so the GPU backend calls it when a device is disposed, not per call.
+Napi::Value release_pooled_memory_export(const Napi::CallbackInfo& info) {
+    const int device = device_ordinal_argument(info, 0);
+    return Napi::Number::New(info.Env(), static_cast<double>(release_pooled_memory(device)));
 }
 
 }  // namespace nova

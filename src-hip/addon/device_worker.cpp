@@ -80,13 +80,9 @@ void DeviceWorker::unpin_all() {
     pinned_views_.clear();
 }
 
-ScratchBuffer::~ScratchBuffer() {
-    if (data_ != nullptr) (void)hipFree(data_);
-}
-
 void* ScratchBuffer::allocate(size_t bytes) {
-    NOVA_HIP_CHECK(hipMalloc(&data_, bytes));
-    return data_;
+    block_ = pool_allocate(device_, bytes);
+    return block_.data;
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "device_buffer.hpp"
+#include "device_memory_pool.hpp"
 
 namespace nova {
 
@@ -46,17 +47,20 @@ private:
     int device_ = -1;
 };
 
-// Allocation owned by one worker for its intermediate tensors (layout conversions, on-the-fly filter transforms).
+// Pooled block owned by one worker for an intermediate tensor (layout conversions, on-the-fly filter transforms).
+// Given back when the worker's run() ends, even with launches still queued after an error: the next owner's work
+// is enqueued on the same stream, after them.
 class ScratchBuffer {
 public:
-    ScratchBuffer() = default;
+    explicit ScratchBuffer(int device) : device_(device) {}
     ScratchBuffer(const ScratchBuffer&) = delete;
     ScratchBuffer& operator=(const ScratchBuffer&) = delete;
-    ~ScratchBuffer();
-    void* allocate(size_t bytes);  // throws nova::GpuError
+    ~ScratchBuffer() { pool_free(device_, block_); }
+    void* allocate(size_t bytes);  // once per ScratchBuffer; throws nova::GpuError
 
 private:
-    void* data_ = nullptr;
+    int device_;
+    PooledBlock block_;
 };
 
 // Constructs a worker (argument checks run in its constructor; if one throws, the half-built worker is deleted,

@@ -7,6 +7,8 @@
  *   call, and `RunInfo.layoutConverted` says so.
  * - Every device call is one AsyncWorker that enqueues its launches on the device's stream and synchronizes that
  *   stream off the JS thread; runtime errors reject with NovaError E_DEVICE / E_OOM carrying the runtime's text.
+ * - Freed tensors go to the addon's per-device memory pool (reused in stream order, never a hipFree on the JS
+ *   thread); the pool goes back to the runtime when the backend is disposed (device.dispose()).
  */
 import type {
   Algorithm,
@@ -319,8 +321,13 @@ export class GpuBackend implements Backend {
   }
 
   dispose(): void {
-    // Device buffers are owned (and freed) by their Storage objects; the per-device stream lives with the process.
+    // Device buffers are owned by their Storage objects, which hand their blocks to the addon's per-device pool
+    // when freed (so a call's output costs no hipMalloc/hipFree); the device's Storage objects are all freed by
+    // now, so give the cached blocks back to the runtime. Blocks of other devices on the same card stay in use.
+    // The per-device stream lives with the process.
+    if (this.#disposed) return;
     this.#disposed = true;
+    this.#addon.releasePooledMemory(this.#device);
   }
 
   #assertOpen(): void {

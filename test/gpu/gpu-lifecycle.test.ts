@@ -1,6 +1,7 @@
 /**
- * GPU memory and errors: dispose gives device memory back (free memory returns to its baseline) and V8's external
- * memory count follows; allocation failures are E_OOM, runtime errors rejected promises with the runtime's text
+ * GPU memory and errors: dispose gives device memory back to the addon's pool at once, and to the runtime (free
+ * memory returns to its baseline) when the pool is released, as device.dispose() does; V8's external memory count
+ * follows dispose; allocation failures are E_OOM, runtime errors rejected promises with the runtime's text
  * (E_DEVICE); bad raw binding calls throw TypeError / RangeError / E_DISPOSED and never crash the process.
  * Skips visibly without a GPU backend.
  */
@@ -30,9 +31,13 @@ describe.skipIf(gpuKind === undefined)(`GPU memory and errors on ${gpuInfo?.devi
 
   afterAll(() => device?.dispose());
 
-  /** Free device memory once the stream is idle. Other processes may share the card: compare with slack. */
+  /**
+   * Free device memory once the stream is idle and the addon's pool of freed blocks is given back to the runtime.
+   * Other processes may share the card: compare with slack.
+   */
   async function freeBytes(): Promise<number> {
     await native.synchronize();
+    native.releasePooledMemory();
     return native.memoryInfo().free;
   }
 
@@ -61,6 +66,22 @@ describe.skipIf(gpuKind === undefined)(`GPU memory and errors on ${gpuInfo?.devi
     expect(native.reportedExternalBytes()).toBe(reportedBefore);
     expect(Math.abs((await freeBytes()) - before)).toBeLessThanOrEqual(8 * MiB);
   });
+
+  it.skipIf(process.env.NOVA_GPU_POOL === 'off')(
+    'a disposed block is pooled and reused by the next buffer of its size class; releasing the pool frees it',
+    async () => {
+      const bytes = 64 * MiB;
+      const before = await freeBytes();
+      new native.DeviceBuffer(bytes).dispose();
+      expect(native.memoryInfo().pooled).toBe(bytes);
+      const second = new native.DeviceBuffer(bytes - 4096); // same size class: no new device memory
+      expect(native.memoryInfo().pooled).toBe(0);
+      expect(before - native.memoryInfo().free).toBeLessThan(bytes + 8 * MiB);
+      second.dispose();
+      expect(native.releasePooledMemory()).toBe(bytes);
+      expect(Math.abs(native.memoryInfo().free - before)).toBeLessThanOrEqual(8 * MiB);
+    },
+  );
 
   it('a forgotten DeviceBuffer is freed by its finalizer (the safety net, not the way to free)', async () => {
     const gc = (globalThis as { gc?: () => void }).gc;
