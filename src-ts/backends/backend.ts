@@ -10,6 +10,13 @@ export type DType = 'float32' | 'float16';
 /** Memory order of a 4-D tensor: activations NHWC/NCHW, filters KRSC/KCRS (R×S = kernel height × width). */
 export type Layout = 'nhwc' | 'nchw' | 'krsc' | 'kcrs' | 'vector';
 export type Algorithm = 'winograd-f2' | 'winograd-f4' | 'winograd-f6' | 'winograd-f8' | 'direct';
+/** Output tile m of each Winograd F(m,3) algorithm; direct has none. */
+export const WINOGRAD_TILE: Readonly<Partial<Record<Algorithm, number>>> = {
+  'winograd-f2': 2,
+  'winograd-f4': 4,
+  'winograd-f6': 6,
+  'winograd-f8': 8,
+};
 /** How the Winograd-domain tiles are stored: one fp16 value, or an fp16 hi part plus an fp16 lo residual. */
 export type WinogradPrecision = 'fp16' | 'compensated';
 

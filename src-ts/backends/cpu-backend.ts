@@ -6,7 +6,7 @@
  */
 import { cpus } from 'node:os';
 import { NovaError } from '../api/errors.js';
-import { type CpuNative, type CpuStorage, krscToKcrs, loadCpuNative } from '../binding/cpu-native.js';
+import { convGeometry, type CpuNative, type CpuStorage, krscToKcrs, loadCpuNative } from '../binding/cpu-native.js';
 import { float32FromHalfBits, halfBitsFromArray } from '../util/fp16.js';
 import type {
   Algorithm,
@@ -21,15 +21,9 @@ import type {
   TensorDesc,
   WinogradPrecision,
 } from './backend.js';
+import { WINOGRAD_TILE } from './backend.js';
 
 type HostArray = Float32Array | Uint16Array;
-
-const WINOGRAD_TILE: Partial<Record<Algorithm, number>> = {
-  'winograd-f2': 2,
-  'winograd-f4': 4,
-  'winograd-f6': 6,
-  'winograd-f8': 8,
-};
 
 class HostStorage implements Storage {
   readonly bytes: number;
@@ -203,19 +197,7 @@ export class CpuBackend implements Backend {
         filter,
         bias,
         output,
-        n: problem.n,
-        c: problem.c,
-        h: problem.h,
-        w: problem.w,
-        k: problem.k,
-        r: problem.r,
-        s: problem.s,
-        padH: problem.padH,
-        padW: problem.padW,
-        strideH: problem.strideH,
-        strideW: problem.strideW,
-        dilationH: problem.dilationH,
-        dilationW: problem.dilationW,
+        ...convGeometry(problem),
         layout: problem.layout,
         relu: problem.relu,
         algorithm: m === undefined ? 'direct' : 'winograd',

@@ -11,6 +11,12 @@ export type ConvSizes = Pick<ConvProblem, 'n' | 'c' | 'h' | 'w' | 'k' | 'r' | 's
 /** Padding, stride and dilation of the window, as in ConvProblem. */
 export type ConvWindow = Pick<ConvProblem, 'padH' | 'padW' | 'strideH' | 'strideW' | 'dilationH' | 'dilationW'>;
 
+/** Only the sizes and window of `spec`: the addons are given exactly the fields of their contracts. */
+export function convGeometry(spec: ConvSizes & ConvWindow): ConvSizes & ConvWindow {
+  const { n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW } = spec;
+  return { n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW };
+}
+
 /** A 3×3 window, stride 1, no dilation, 'same' padding: the shape every Winograd path runs. */
 export const SAME_3X3 = { r: 3, s: 3, padH: 1, padW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 } as const;
 
@@ -164,14 +170,7 @@ export async function referenceConv2dF64(
     filter: kcrs,
     bias: bias === null ? null : Float64Array.from(bias),
     output,
-    n: spec.n,
-    c: spec.c,
-    h: spec.h,
-    w: spec.w,
-    k: spec.k,
-    r: spec.r,
-    s: spec.s,
-    ...window,
+    ...convGeometry({ ...spec, ...window }),
     layout: spec.layout,
     relu: spec.relu ?? false,
     algorithm: 'direct',

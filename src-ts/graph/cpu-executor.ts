@@ -7,14 +7,14 @@
  * and the addon stores Winograd-domain tiles in fp16 too (`storage: 'fp16'`), so the whole network runs with the
  * GPU's storage precisions (arithmetic stays fp32/fp64, so this bounds rather than replays the GPU's rounding).
  */
-import type { Algorithm } from '../backends/backend.js';
+import { type Algorithm, WINOGRAD_TILE } from '../backends/backend.js';
 import { NovaError } from '../api/errors.js';
 import { type CpuNative, krscToKcrs, SAME_3X3 } from '../binding/cpu-native.js';
 import { loadAddon } from '../binding/load.js';
 import { roundToHalf } from '../util/fp16.js';
 import type { GraphExecutor, GraphRunResult, RunOptions } from './executor.js';
 import type { Graph, GraphNode } from './graph.js';
-import { DEFAULT_POLICY, WINOGRAD_TILE, type AlgorithmPolicy } from './gpu-executor.js';
+import { DEFAULT_POLICY, type AlgorithmPolicy } from './gpu-executor.js';
 import type { HostArray } from './host-ops.js';
 import { planMemory, type MemoryPlan } from './passes.js';
 import { runOnHost } from './reference-executor.js';

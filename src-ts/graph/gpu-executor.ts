@@ -4,7 +4,7 @@
  * all nodes on the device's stream inside ONE AsyncWorker per inference. JS pays the binding cost once per image.
  * Storage is fp16 NHWC throughout; the image is converted from/to fp32 on the device.
  */
-import type { Algorithm, WinogradPrecision } from '../backends/backend.js';
+import { type Algorithm, WINOGRAD_TILE, type WinogradPrecision } from '../backends/backend.js';
 import { NovaError } from '../api/errors.js';
 import { loadAddon } from '../binding/load.js';
 import type { GraphExecutor, GraphRunResult, RunOptions } from './executor.js';
@@ -49,14 +49,6 @@ export type AlgorithmPolicy = Algorithm | ((conv: ConvNode) => Algorithm);
  */
 export const DEFAULT_POLICY: AlgorithmPolicy = (conv) =>
   conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f4' : 'direct';
-
-export const WINOGRAD_TILE: Record<Algorithm, number> = {
-  'winograd-f2': 2,
-  'winograd-f4': 4,
-  'winograd-f6': 6,
-  'winograd-f8': 8,
-  direct: 0,
-};
 
 export interface GpuExecutorOptions {
   readonly device?: number;
@@ -104,7 +96,7 @@ export function buildNativeSpec(graph: Graph, plan: MemoryPlan, options: GpuExec
         convs.push({
           k: node.weights.k,
           c: node.weights.c,
-          m: WINOGRAD_TILE[algorithm],
+          m: WINOGRAD_TILE[algorithm] ?? 0, // the native graph runs m = 0 as direct
           compensated,
           relu: node.activation.kind === 'relu',
           leaky: node.activation.kind === 'leaky-relu',
