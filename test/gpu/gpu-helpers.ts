@@ -159,15 +159,8 @@ export function reference(c: Case, data: Pick<CaseData, 'x' | 'filter' | 'bias'>
   );
 }
 
-export function relError(out: ArrayLike<number>, ref: Float64Array): number {
-  let d2 = 0;
-  let r2 = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d2 += (out[i]! - ref[i]!) ** 2;
-    r2 += ref[i]! ** 2;
-  }
-  return r2 === 0 ? Math.sqrt(d2) : Math.sqrt(d2 / r2); // NaN anywhere in `out` gives NaN: fails every limit
-}
+/** ‖out − ref‖₂ / ‖ref‖₂, NaN when `out` holds a NaN (the graph runtime's measure, under the suites' name). */
+export { relativeError as relError } from '../../src-ts/graph/stats.js';
 
 /** The backend-level problem of a case (for tests below the public API). */
 export function problemOf(c: Case, outH: number, outW: number): ConvProblem {
