@@ -52,6 +52,11 @@ export interface ConvProblem {
   readonly relu: boolean;
 }
 
+/** Sizes of a convolution without the derived output size (what the addons take; they derive outH, outW). */
+export type ConvSizes = Pick<ConvProblem, 'n' | 'c' | 'h' | 'w' | 'k' | 'r' | 's'>;
+/** Padding, stride and dilation of the window. */
+export type ConvWindow = Pick<ConvProblem, 'padH' | 'padW' | 'strideH' | 'strideW' | 'dilationH' | 'dilationW'>;
+
 export type Applicability = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 /** What actually ran; returned to the user inside ConvResult. */

@@ -3,13 +3,8 @@
  * docs/architecture.md § "CPU addon", plus the float64 reference convolution built on it.
  */
 import { NovaError } from '../api/errors.js';
-import type { ConvProblem } from '../backends/backend.js';
+import type { ConvProblem, ConvSizes, ConvWindow } from '../backends/backend.js';
 import { loadAddon } from './load.js';
-
-/** Sizes of one convolution, as in ConvProblem (the addons derive outH and outW themselves). */
-export type ConvSizes = Pick<ConvProblem, 'n' | 'c' | 'h' | 'w' | 'k' | 'r' | 's'>;
-/** Padding, stride and dilation of the window, as in ConvProblem. */
-export type ConvWindow = Pick<ConvProblem, 'padH' | 'padW' | 'strideH' | 'strideW' | 'dilationH' | 'dilationW'>;
 
 /** Only the sizes and window of `spec`: the addons are given exactly the fields of their contracts. */
 export function convGeometry(spec: ConvSizes & ConvWindow): ConvSizes & ConvWindow {

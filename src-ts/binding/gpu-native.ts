@@ -9,8 +9,7 @@
  * failures reject with `code` 'E_DEVICE' (or 'E_OOM') and the runtime's own message.
  */
 import { NovaError } from '../api/errors.js';
-import type { ConvProblem } from '../backends/backend.js';
-import type { ConvSizes, ConvWindow } from './cpu-native.js';
+import type { ConvProblem, ConvSizes, ConvWindow } from '../backends/backend.js';
 import { loadAddon } from './load.js';
 
 /** One device allocation. Its bytes are reported to V8 as external memory until `dispose()`. */

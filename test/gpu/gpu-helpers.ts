@@ -2,8 +2,8 @@
  * Shared by the GPU suites: which GPU backend is available here (or why none is), seeded problem lists, fp16 data
  * and the float64 CPU reference on exactly the fp16 values the GPU sees.
  */
-import type { Algorithm, ConvProblem } from '../../src-ts/backends/backend.js';
-import { convOutputSize, referenceConv2dF64, type ConvSizes, type ConvWindow } from '../../src-ts/binding/cpu-native.js';
+import type { Algorithm, ConvProblem, ConvSizes, ConvWindow } from '../../src-ts/backends/backend.js';
+import { convOutputSize, referenceConv2dF64 } from '../../src-ts/binding/cpu-native.js';
 import { backends } from '../../src-ts/index.js';
 import { float32FromHalfBits, halfBitsFromArray } from '../../src-ts/util/fp16.js';
 import { Rng } from '../../src-ts/util/random.js';

@@ -1,6 +1,7 @@
 // Shared by the cpu-*.test.ts files: error norms and a naive float64 convolution written independently of the
 // addon, to check the addon's own reference. Seeded data comes from src-ts/util/random.ts.
-import { convOutputSize, SAME_3X3, type ConvSizes, type ConvWindow, type CpuConvArgs } from '../../src-ts/binding/cpu-native.js';
+import type { ConvSizes, ConvWindow } from '../../src-ts/backends/backend.js';
+import { convOutputSize, SAME_3X3, type CpuConvArgs } from '../../src-ts/binding/cpu-native.js';
 
 /** ‖out − ref‖₂ / ‖ref‖₂; NaN when either holds a NaN, so a poisoned, unwritten output can never pass. */
 export function relativeError(out: ArrayLike<number>, ref: ArrayLike<number>): number {
