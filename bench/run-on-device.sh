@@ -17,6 +17,7 @@ batches=${2:-1,32}
 suites=${3:-resnet50 sd15 sdxl vgg16 esrgan densenet161}
 budget=${4:-480}
 out=${OUT:-./bench-out}
+pkg=${NOVA_BENCH_PKG:-.}
 mkdir -p "$out" /tmp/nova-bench
 node=/tmp/nova-bench/node
 xz -dc .carry/bench/node.xz > "$node" && chmod +x "$node" || { echo "no carried node"; exit 1; }
@@ -32,7 +33,7 @@ merge() {  # ours so far (+ the peer when there) → $out/<name>.{json,md,svg}
   [ ${#jsons[@]} -gt 0 ] || return 0
   local peer=()
   [ -s "$out/$name-peer.json" ] && peer=(--peer "$out/$name-peer.json")
-  "$node" dist/cli/nova.js bench --from "$(IFS=,; echo "${jsons[*]}")" "${peer[@]}" --json "$out/$name.json" \
+  "$node" "$pkg/dist/cli/nova.js" bench --from "$(IFS=,; echo "${jsons[*]}")" "${peer[@]}" --json "$out/$name.json" \
     --md "$out/$name.md" --svg "$out/$name.svg" >>"$out/bench.log" 2>&1
 }
 
@@ -45,7 +46,7 @@ for s in $suites; do
       continue
     fi
     t0=$SECONDS
-    if timeout 200 "$node" dist/cli/nova.js bench --suite "$s" --batch "$b" --json "/tmp/nova-bench/$s-$b.json" \
+    if timeout 200 "$node" "$pkg/dist/cli/nova.js" bench --suite "$s" --batch "$b" --json "/tmp/nova-bench/$s-$b.json" \
         --md "/tmp/nova-bench/$s-$b.md" >>"$out/bench.log" 2>&1; then
       jsons+=("/tmp/nova-bench/$s-$b.json")
       echo "suite $s batch $b: $((SECONDS - t0)) s" | tee -a "$out/bench.log"
