@@ -14,7 +14,7 @@ const { addon } = loadCpuNative();
 const header = (m: number) => toNumeric(buildTransforms().find((t) => t.m === m)!);
 
 describe('default transforms, fp16 storage', () => {
-  it('F(6,3) on N(0,1) data, C = 256: at its 6e-3 target (the floor for any points, see docs/numerics.md)', async () => {
+  it('F(6,3) on N(0,1) data, C = 256: within 5% of its 6e-3 target, not reliably below it (the target sits on the fp16-storage floor for any points, see docs/numerics.md)', async () => {
     const data = makeConvData('normal', 2024, 256, 8, 16, 16);
     const r = await measureError(addon, header(6), data, 'fp16');
     // The target sits on the fp16-storage floor of F(6,3) (model 5.92e-3; seeds scatter ±3%): 5% headroom.
