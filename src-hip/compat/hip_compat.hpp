@@ -63,6 +63,17 @@ using hipDeviceProp_t = cudaDeviceProp;
 #define hipRuntimeGetVersion cudaRuntimeGetVersion
 #define hipDriverGetVersion cudaDriverGetVersion
 #define hipMemGetInfo cudaMemGetInfo
+// Graph capture (the bench's timed replays and the graph runtime's per-size replays).
+using hipGraph_t = cudaGraph_t;
+using hipGraphExec_t = cudaGraphExec_t;
+#define hipStreamBeginCapture cudaStreamBeginCapture
+#define hipStreamEndCapture cudaStreamEndCapture
+#define hipStreamCaptureModeThreadLocal cudaStreamCaptureModeThreadLocal
+#define hipGraphInstantiateWithFlags cudaGraphInstantiateWithFlags
+#define hipGraphLaunch cudaGraphLaunch
+#define hipGraphExecDestroy cudaGraphExecDestroy
+#define hipGraphDestroy cudaGraphDestroy
+#define hipDeviceAttributeL2CacheSize cudaDevAttrL2CacheSize
 
 #if defined(__CUDACC__)
 // HIP's warp shuffles take no mask; CUDA's need one. Every caller in src-hip/ shuffles with the full warp.

@@ -8,19 +8,6 @@
 #include "../winograd/launch.hpp"
 #include "graph_kernels.hpp"
 
-#if defined(NOVA_PLATFORM_NVIDIA)
-// Graph capture names, used only here (like src-hip/vendor/bench_worker.cpp); not in the compat header's list.
-using hipGraph_t = cudaGraph_t;
-using hipGraphExec_t = cudaGraphExec_t;
-#define hipStreamBeginCapture cudaStreamBeginCapture
-#define hipStreamEndCapture cudaStreamEndCapture
-#define hipStreamCaptureModeThreadLocal cudaStreamCaptureModeThreadLocal
-#define hipGraphInstantiateWithFlags cudaGraphInstantiateWithFlags
-#define hipGraphLaunch cudaGraphLaunch
-#define hipGraphExecDestroy cudaGraphExecDestroy
-#define hipGraphDestroy cudaGraphDestroy
-#endif  // NOVA_PLATFORM_NVIDIA
-
 namespace nova {
 
 namespace {

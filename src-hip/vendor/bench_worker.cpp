@@ -24,21 +24,6 @@
 #include "../winograd/launch.hpp"
 #include "vendor_conv.hpp"
 
-#if defined(NOVA_PLATFORM_NVIDIA)
-// Graph capture is only used here; these names are not in the compat header's list.
-using hipGraph_t = cudaGraph_t;
-using hipGraphExec_t = cudaGraphExec_t;
-#define hipStreamBeginCapture cudaStreamBeginCapture
-#define hipStreamEndCapture cudaStreamEndCapture
-#define hipStreamCaptureModeThreadLocal cudaStreamCaptureModeThreadLocal
-#define hipGraphInstantiateWithFlags cudaGraphInstantiateWithFlags
-#define hipGraphLaunch cudaGraphLaunch
-#define hipGraphExecDestroy cudaGraphExecDestroy
-#define hipGraphDestroy cudaGraphDestroy
-#define hipMemcpy2DAsync cudaMemcpy2DAsync
-#define hipDeviceAttributeL2CacheSize cudaDevAttrL2CacheSize
-#endif  // NOVA_PLATFORM_NVIDIA
-
 namespace nova {
 namespace {
 
