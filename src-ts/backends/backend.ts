@@ -131,3 +131,9 @@ export interface Backend {
   /** Frees everything the backend holds (streams, handles, pools). */
   dispose(): void;
 }
+
+/** Only the sizes and window of `spec`: the addons are given exactly the fields of their contracts. */
+export function convGeometry(spec: ConvSizes & ConvWindow): ConvSizes & ConvWindow {
+  const { n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW } = spec;
+  return { n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW };
+}

@@ -6,7 +6,7 @@
  */
 import { cpus } from 'node:os';
 import { NovaError } from '../api/errors.js';
-import { convGeometry, type CpuNative, type CpuStorage, krscToKcrs, loadCpuNative } from '../binding/cpu-native.js';
+import { type CpuNative, type CpuStorage, krscToKcrs, loadCpuNative } from '../binding/cpu-native.js';
 import { float32FromHalfBits, halfBitsFromArray } from '../util/fp16.js';
 import type {
   Algorithm,
@@ -21,7 +21,7 @@ import type {
   TensorDesc,
   WinogradPrecision,
 } from './backend.js';
-import { WINOGRAD_TILE } from './backend.js';
+import { convGeometry, WINOGRAD_TILE } from './backend.js';
 
 type HostArray = Float32Array | Uint16Array;
 

@@ -23,6 +23,7 @@ import type {
   TensorDesc,
   WinogradPrecision,
 } from './backend.js';
+import { convGeometry, WINOGRAD_TILE } from './backend.js';
 import { existsSync } from 'node:fs';
 import { disposedError, invalidTypeError, NovaError, type NovaErrorCode } from '../api/errors.js';
 import {
@@ -36,13 +37,6 @@ export type GpuKind = 'cuda' | 'hip';
 
 const FP16_BYTES = 2;
 
-/** Winograd output tile per algorithm name. */
-const WINOGRAD_M: Partial<Record<Algorithm, number>> = {
-  'winograd-f2': 2,
-  'winograd-f4': 4,
-  'winograd-f6': 6,
-  'winograd-f8': 8,
-};
 
 class GpuStorage implements Storage {
   readonly bytes: number;
@@ -86,21 +80,9 @@ function elementCount(desc: TensorDesc): number {
 }
 
 function problemArgs(problem: ConvProblem, algorithm: Algorithm, precision: WinogradPrecision): GpuProblemArgs {
-  const m = WINOGRAD_M[algorithm];
+  const m = WINOGRAD_TILE[algorithm];
   return {
-    n: problem.n,
-    c: problem.c,
-    h: problem.h,
-    w: problem.w,
-    k: problem.k,
-    r: problem.r,
-    s: problem.s,
-    padH: problem.padH,
-    padW: problem.padW,
-    strideH: problem.strideH,
-    strideW: problem.strideW,
-    dilationH: problem.dilationH,
-    dilationW: problem.dilationW,
+    ...convGeometry(problem),
     layout: problem.layout,
     filterLayout: problem.filterLayout,
     relu: problem.relu,
@@ -289,7 +271,7 @@ export class GpuBackend implements Backend {
     if (prepared && prepared.algorithm !== algorithm) {
       throw new NovaError('E_ARG', `the filter was prepared for ${prepared.algorithm}, but ${algorithm} was asked to run`);
     }
-    const winograd = WINOGRAD_M[algorithm] !== undefined;
+    const winograd = WINOGRAD_TILE[algorithm] !== undefined;
     const usedPrecision: WinogradPrecision = prepared ? prepared.precision : precision;
     const args = problemArgs(problem, algorithm, usedPrecision);
     try {
@@ -306,7 +288,7 @@ export class GpuBackend implements Backend {
     } catch (error) {
       throw fromNative(error, `${algorithm} on ${this.#info.device ?? this.kind}`);
     }
-    const m = WINOGRAD_M[algorithm];
+    const m = WINOGRAD_TILE[algorithm];
     const filterMode = prepared ? 'pre-transformed filter' : 'filter transformed in the call';
     return {
       backend: this.kind,

@@ -3,14 +3,8 @@
  * docs/architecture.md § "CPU addon", plus the float64 reference convolution built on it.
  */
 import { NovaError } from '../api/errors.js';
-import type { ConvProblem, ConvSizes, ConvWindow } from '../backends/backend.js';
+import { type ConvProblem, type ConvSizes, type ConvWindow, convGeometry } from '../backends/backend.js';
 import { loadAddon } from './load.js';
-
-/** Only the sizes and window of `spec`: the addons are given exactly the fields of their contracts. */
-export function convGeometry(spec: ConvSizes & ConvWindow): ConvSizes & ConvWindow {
-  const { n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW } = spec;
-  return { n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW };
-}
 
 /** A 3×3 window, stride 1, no dilation, 'same' padding: the shape every Winograd path runs. */
 export const SAME_3X3 = { r: 3, s: 3, padH: 1, padW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 } as const;
