@@ -7,6 +7,7 @@ import type {
   Algorithm,
   BackendKind,
   ConvProblem,
+  ConvWindow,
   DType,
   PreparedFilter,
   Storage,
@@ -76,13 +77,7 @@ const PREPARE_OPTION_KEYS = ['padding', 'stride', 'dilation', 'relu', 'algorithm
 const RUN_OPTION_KEYS = ['bias'] as const;
 
 /** Everything about a convolution except the tensors. */
-export interface ConvSettings {
-  readonly padH: number;
-  readonly padW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
+export interface ConvSettings extends ConvWindow {
   readonly relu: boolean;
   readonly algorithm: AlgorithmChoice;
   readonly precision: WinogradPrecision;
