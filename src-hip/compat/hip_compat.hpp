@@ -19,6 +19,9 @@
 #define NOVA_PLATFORM_NVIDIA 1
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#if defined(__CUDACC__)
+#include <cooperative_groups.h>
+#endif  // __CUDACC__
 
 // Runtime API: only the names src-hip/ uses.
 using hipError_t = cudaError_t;
@@ -99,6 +102,9 @@ using hipGraphExec_t = cudaGraphExec_t;
 #define NOVA_ARCH_CDNA1 1  // MI100: MFMA, wave64
 #elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
 #define NOVA_ARCH_NV_AMPERE_PLUS 1  // sm_80+: mma.sync m16n8k16
+#if __CUDA_ARCH__ >= 900
+#define NOVA_ARCH_NV_HOPPER 1  // sm_90+: thread-block clusters and distributed shared memory
+#endif  // __CUDA_ARCH__ >= 900
 #endif  // __gfx94x__ / __gfx90a__ / __gfx908__ / __CUDA_ARCH__ >= 800
 
 #if defined(NOVA_ARCH_CDNA1) || defined(NOVA_ARCH_CDNA2) || defined(NOVA_ARCH_CDNA3)
@@ -130,6 +136,57 @@ class GpuError : public std::runtime_error {
 inline std::string gpu_error_message(hipError_t code, const char* statement, const char* file, int line) {
   return std::string(hipGetErrorString(code)) + " (" + statement + " at " + file + ":" + std::to_string(line) + ")";
 }
+
+// Thread-block clusters: the blocks of one cluster run at the same time on neighbouring SMs and read each
+// other's shared memory. NVIDIA sm_90+ only; ROCm 5.2 has no equivalent, so there these report "unsupported"
+// and callers launch without clusters.
+inline bool cluster_launch_supported(int device) {
+#if defined(NOVA_PLATFORM_NVIDIA)
+  int supported = 0;
+  return cudaDeviceGetAttribute(&supported, cudaDevAttrClusterLaunch, device) == cudaSuccess && supported != 0;
+#else   // !NOVA_PLATFORM_NVIDIA
+  (void)device;
+  return false;
+#endif  // NOVA_PLATFORM_NVIDIA
+}
+
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
+// Launches `kernel` with clusters of cluster_z consecutive blocks along the grid's z (grid.z % cluster_z == 0).
+template <class... Args>
+hipError_t launch_with_cluster_z(void (*kernel)(Args...), dim3 grid, dim3 block, size_t shared_bytes,
+                                 hipStream_t stream, unsigned cluster_z, Args... args) {
+#if defined(NOVA_PLATFORM_NVIDIA)
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeClusterDimension;
+  attribute.val.clusterDim.x = 1;
+  attribute.val.clusterDim.y = 1;
+  attribute.val.clusterDim.z = cluster_z;
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = shared_bytes;
+  config.stream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  return cudaLaunchKernelEx(&config, kernel, args...);
+#else   // !NOVA_PLATFORM_NVIDIA
+  (void)kernel, (void)grid, (void)block, (void)shared_bytes, (void)stream, (void)cluster_z;
+  return hipErrorNotSupported;
+#endif  // NOVA_PLATFORM_NVIDIA
+}
+#endif  // __CUDACC__ || __HIPCC__ || __HIP__
+
+#if defined(NOVA_ARCH_NV_HOPPER)
+namespace cluster {
+// Barrier over every thread of the cluster; orders shared-memory writes before it with reads after it.
+__device__ inline void sync() { cooperative_groups::this_cluster().sync(); }
+// The address of `local`'s counterpart in the shared memory of the cluster's block `rank`.
+template <class T>
+__device__ inline const T* map_rank(const T* local, unsigned rank) {
+  return cooperative_groups::this_cluster().map_shared_rank(local, rank);
+}
+}  // namespace cluster
+#endif  // NOVA_ARCH_NV_HOPPER
 
 }  // namespace nova
 

@@ -25,8 +25,62 @@ template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, 
 // two resident blocks per SM (measured faster at batch 1 on H200, slower at batch 32; bench/NOTES.md v5).
 using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
 
+// What the launchers ask of a device, read once per device (runtime queries cost microseconds per call).
+struct DeviceFacts {
+  int sms = 0;
+  bool clusters = false;
+};
+
+hipError_t device_facts(DeviceFacts* facts) {
+  constexpr int kMaxDevices = 64;
+  static std::atomic<bool> known[kMaxDevices];
+  static DeviceFacts cache[kMaxDevices];
+  int device = 0;
+  NOVA_HIP_RETURN_IF_ERROR(hipGetDevice(&device));
+  if (device < kMaxDevices && known[device].load(std::memory_order_acquire)) {
+    *facts = cache[device];
+    return hipSuccess;
+  }
+  DeviceFacts f;
+  NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&f.sms, hipDeviceAttributeMultiprocessorCount, device));
+  f.clusters = cluster_launch_supported(device);
+  if (device < kMaxDevices) {
+    cache[device] = f;
+    known[device].store(true, std::memory_order_release);
+  }
+  *facts = f;
+  return hipSuccess;
+}
+
+std::atomic<int> forced_c_split{0};
+
+// Blocks per cluster that split a block tile's channel steps (wino_fused.hpp). The cost of a launch is modelled
+// as waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs;
+// the constants are step-equivalents fitted on an H200 (bench/NOTES.md, channel split).
+int choose_c_split(int64_t blocks, int blocks_per_sm, int steps, const DeviceFacts& facts) {
+  if (!facts.clusters) return 1;
+  const int forced = forced_c_split.load(std::memory_order_relaxed);
+  if (forced > 0) return forced <= steps ? forced : 1;
+  constexpr double kFixedSteps = 2.0, kReduceSteps = 2.0;
+  const int64_t slots = static_cast<int64_t>(facts.sms) * blocks_per_sm;
+  int best = 1;
+  double best_cost = 0;
+  for (int split = 1; split <= 8 && split <= steps; split *= 2) {
+    const int64_t waves = (blocks * split + slots - 1) / slots;
+    const double cost = static_cast<double>(waves) *
+                        ((steps + split - 1) / split + kFixedSteps + (split > 1 ? kReduceSteps : 0.0));
+    if (split == 1 || cost < best_cost) best = split, best_cost = cost;
+  }
+  return best;
+}
+
+template <class Cfg>
+int64_t grid_blocks(const wino::Params& params) {
+  return (params.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles * ((params.k + Cfg::kBlockK - 1) / Cfg::kBlockK);
+}
+
 template <class Cfg, bool kStaged>
-hipError_t launch_kernel(const wino::Params& params, hipStream_t stream) {
+hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStream_t stream) {
   const auto kernel = wino::wino_fused_fp16_nhwc<Cfg, kStaged>;
   // The dynamic shared-memory limit is raised once per kernel and device (it is a host call worth microseconds).
   constexpr int kMaxDevices = 64;
@@ -43,35 +97,34 @@ hipError_t launch_kernel(const wino::Params& params, hipStream_t stream) {
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
   if (tile_blocks > 0x7fffffff) return hipErrorInvalidValue;
-  kernel<<<dim3(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks)), Cfg::kThreads,
-           Cfg::kSharedBytes, stream>>>(params);
+  const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
+  params.c_split = choose_c_split(grid_blocks<Cfg>(params), Cfg::kBlocksPerSm, steps, facts);
+  const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
+  if (params.c_split > 1)
+    return launch_with_cluster_z(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
+                                 static_cast<unsigned>(params.c_split), params);
+  kernel<<<grid, Cfg::kThreads, Cfg::kSharedBytes, stream>>>(params);
   return hipGetLastError();
 }
 
 template <class Cfg>
-hipError_t launch_fused(const wino::Params& params, hipStream_t stream) {
+hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
   if constexpr (Cfg::kStageInput) {
-    if (params.vector_input) return launch_kernel<Cfg, true>(params, stream);
+    if (params.vector_input) return launch_kernel<Cfg, true>(params, facts, stream);
   }
-  return launch_kernel<Cfg, false>(params, stream);
-}
-
-template <class Cfg>
-int64_t grid_blocks(const wino::Params& params) {
-  return (params.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles * ((params.k + Cfg::kBlockK - 1) / Cfg::kBlockK);
+  return launch_kernel<Cfg, false>(params, facts, stream);
 }
 
 template <int M>
 hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream_t stream) {
+  DeviceFacts facts;
+  NOVA_HIP_RETURN_IF_ERROR(device_facts(&facts));
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
-    int device = 0, sms = 0;
-    NOVA_HIP_RETURN_IF_ERROR(hipGetDevice(&device));
-    NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&sms, hipDeviceAttributeMultiprocessorCount, device));
-    if (!compensated && grid_blocks<Large>(params) < sms) return launch_fused<SmallGridF2>(params, stream);
+    if (!compensated && grid_blocks<Large>(params) < facts.sms) return launch_fused<SmallGridF2>(params, facts, stream);
   }
-  return compensated ? launch_fused<typename TileConfig<M, true>::type>(params, stream)
-                     : launch_fused<typename TileConfig<M, false>::type>(params, stream);
+  return compensated ? launch_fused<typename TileConfig<M, true>::type>(params, facts, stream)
+                     : launch_fused<typename TileConfig<M, false>::type>(params, facts, stream);
 }
 
 template <int M>
@@ -93,6 +146,10 @@ hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, 
 }
 
 }  // namespace
+
+void wino_force_c_split(int split) {
+  forced_c_split.store(split == 1 || split == 2 || split == 4 || split == 8 ? split : 0);
+}
 
 const char* wino_can_implement(const ConvShape& shape, int m) { return wino::can_implement(shape, m); }
 

@@ -34,4 +34,9 @@ hipError_t wino_transform_filter(const void* filter_krsc_fp16, void* u_out, cons
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_fp16_or_null, void* y,
                                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream);
 
+// For benchmarks and tests: run every later fused launch with this channel split (1, 2, 4 or 8 blocks per
+// cluster, where the device has clusters and the layer has that many channel steps); anything else restores the
+// measured choice. Process-wide.
+void wino_force_c_split(int split);
+
 }  // namespace nova

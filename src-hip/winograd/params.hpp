@@ -26,6 +26,7 @@ struct Params {
   int c_pad;             // c rounded up to kChannelStep (the U row length)
   int64_t tiles_total;   // n · tiles_h · tiles_w
   int64_t u_plane;       // elements of one U plane (α²·k·c_pad): offset of the lo plane
+  int c_split;           // blocks of one cluster that share a block tile's channels (1: no split; see launch.hip)
   bool relu;
   bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
 };
@@ -63,6 +64,7 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
   p.c_pad = round_up(s.c, kChannelStep);
   p.tiles_total = static_cast<int64_t>(s.n) * p.tiles_h * p.tiles_w;
   p.u_plane = static_cast<int64_t>(m + 2) * (m + 2) * s.k * p.c_pad;
+  p.c_split = 1;
   p.relu = relu;
   p.vector_input = s.c % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
   return p;

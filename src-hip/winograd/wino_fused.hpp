@@ -7,6 +7,11 @@
 //     multiply           M[ξ] += U[ξ] · V[ξ] on the matrix units, fp32 accumulators in registers; warp w owns
 //                        positions ξ ∈ [w·α²/kWarps, (w+1)·α²/kWarps)
 //   then transform_output Y = Aᵀ M A (fp32, through shared memory) and the epilogue (bias, ReLU, fp16 store).
+// Channel split (Params::c_split > 1, NVIDIA sm_90+): the c_split blocks of a cluster (blockIdx.z = rank) share
+// one block tile, each reducing its own range of channel steps; each transforms its partial M to a partial Y in
+// its shared memory (the output transform is linear), and after a cluster barrier each block sums its share of
+// the tiles over the cluster's shared memories and stores them. This fills the device when the grid is small
+// (batch 1) without a workspace in device memory.
 // Nothing but the input, U and the output touches device memory. Shared memory is a union of the main-loop
 // and the epilogue storage. Compensated mode keeps V and U as fp16 hi + fp16 lo and accumulates
 // hi·hi + hi·lo + lo·hi.
@@ -228,9 +233,18 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stag
   }
 }
 
-template <class Cfg>
-__device__ inline void transform_output_and_store(const Params& p, const typename Cfg::EpilogueStorage& s,
-                                                  const TileInfo* info, int k0) {
+// Bias, ReLU and the fp16 store of output (i, j) of a tile for channel k, if it lies inside the image.
+__device__ inline void store_output(const Params& p, const TileInfo& ti, int k, int i, int j, float value) {
+  if (i >= ti.out_rows || j >= ti.out_cols) return;
+  if (p.bias) value += __half2float(p.bias[k]);
+  if (p.relu) value = value < 0.0f ? 0.0f : value;  // keeps NaN, as max(0, NaN) would not
+  p.y[ti.output_offset + (static_cast<int64_t>(i) * p.out_w + j) * p.k + k] = __float2half_rn(value);
+}
+
+// Calls store(t_local, k_local, ti, k, y) with y = Aᵀ M A for every (tile, k) of the block inside the output.
+template <class Cfg, class Store>
+__device__ inline void transform_output(const Params& p, const typename Cfg::EpilogueStorage& s, const TileInfo* info,
+                                        int k0, Store&& store) {
   constexpr int kA = Cfg::kAlpha, kM = Cfg::kM;
   for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * Cfg::kBlockK; pair += Cfg::kThreads) {
     const int k_local = pair % Cfg::kBlockK, t_local = pair / Cfg::kBlockK;
@@ -244,19 +258,31 @@ __device__ inline void transform_output_and_store(const Params& p, const typenam
       for (int j = 0; j < kA; ++j) mw[i][j] = s.m[i * kA + j][t_local][k_local];
     float y[kM][kM];
     transform_output<kM>(mw, y);
-    const float bias = p.bias ? __half2float(p.bias[k]) : 0.0f;
-    __half* out = p.y + ti.output_offset + k;
-#pragma unroll
-    for (int i = 0; i < kM; ++i)
-#pragma unroll
-      for (int j = 0; j < kM; ++j)
-        if (i < ti.out_rows && j < ti.out_cols) {
-          float value = y[i][j] + bias;
-          if (p.relu) value = value < 0.0f ? 0.0f : value;  // keeps NaN, as max(0, NaN) would not
-          out[(static_cast<int64_t>(i) * p.out_w + j) * p.k] = __float2half_rn(value);
-        }
+    store(t_local, k_local, ti, k, y);
   }
 }
+
+#if defined(NOVA_ARCH_NV_HOPPER)
+// Channel split: every block of the cluster has left its partial Y(i, j) of (tile, k) in m[i·m + j][tile][k];
+// this block sums its share of the tiles over the cluster and stores them.
+template <class Cfg>
+__device__ inline void reduce_cluster_and_store(const Params& p, const typename Cfg::EpilogueStorage& s,
+                                                const TileInfo* info, int k0, int rank) {
+  constexpr int kOutputs = Cfg::kM * Cfg::kM;
+  const int tiles_per_rank = Cfg::kBlockTiles / p.c_split;
+  for (int e = threadIdx.x; e < tiles_per_rank * kOutputs * Cfg::kBlockK; e += Cfg::kThreads) {
+    const int k_local = e % Cfg::kBlockK, rest = e / Cfg::kBlockK;
+    const int output = rest % kOutputs, t_local = rank * tiles_per_rank + rest / kOutputs;
+    const TileInfo& ti = info[t_local];
+    const int k = k0 + k_local;
+    if (ti.out_rows <= 0 || k >= p.k) continue;
+    const float* local = &s.m[output][t_local][k_local];
+    float sum = 0.0f;
+    for (int r = 0; r < p.c_split; ++r) sum += *cluster::map_rank(local, r);
+    store_output(p, ti, k, output / Cfg::kM, output % Cfg::kM, sum);
+  }
+}
+#endif  // NOVA_ARCH_NV_HOPPER
 
 // kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
 template <class Cfg, bool kStaged>
@@ -280,15 +306,21 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
   __syncthreads();
 
+  // This block's channel steps: all of them, or its rank's share of a cluster's.
   const int steps = (p.c + kChannelStep - 1) / kChannelStep;
+  const int rank = static_cast<int>(blockIdx.z);
+  const int first_step = steps * rank / p.c_split, end_step = steps * (rank + 1) / p.c_split;
   if constexpr (Cfg::kFilterStages == 2) {
     // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs.
-    if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[0], 0);
-    load_filter_step<Cfg>(p, main_loop, 0, k0, 0);
+    if (first_step < end_step) {
+      if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[first_step % Cfg::kRawStages],
+                                                                first_step * kChannelStep);
+      load_filter_step<Cfg>(p, main_loop, first_step % 2, k0, first_step * kChannelStep);
+    }
     mma::copy_async_commit();
-    for (int step = 0; step < steps; ++step) {
+    for (int step = first_step; step < end_step; ++step) {
       const int c0 = step * kChannelStep;
-      if (step + 1 < steps) {
+      if (step + 1 < end_step) {
         if constexpr (kStaged)
           load_input_tile_async<Cfg>(p, info, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
         load_filter_step<Cfg>(p, main_loop, (step + 1) % 2, k0, c0 + kChannelStep);
@@ -303,14 +335,16 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
     }
   } else {
     // Copy groups in flight, oldest first: input(step), then per step U(step), input(step + 1).
-    if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[0], 0);
+    if constexpr (kStaged)
+      if (first_step < end_step)
+        load_input_tile_async<Cfg>(p, info, main_loop.raw[first_step % Cfg::kRawStages], first_step * kChannelStep);
     mma::copy_async_commit();
-    for (int step = 0; step < steps; ++step) {
+    for (int step = first_step; step < end_step; ++step) {
       const int c0 = step * kChannelStep;
       load_filter_step<Cfg>(p, main_loop, 0, k0, c0);
       mma::copy_async_commit();
       if constexpr (kStaged)
-        if (step + 1 < steps)
+        if (step + 1 < end_step)
           load_input_tile_async<Cfg>(p, info, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
       mma::copy_async_commit();
       mma::copy_async_wait<2>();  // this step's input tiles have landed
@@ -333,7 +367,33 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
         mma::store_d(acc[q][kt][tt],
                      &shared.epilogue.m[warp * Cfg::kPositionsPerWarp + q][16 * tt][16 * kt], 1, Cfg::kMLd);
   __syncthreads();
-  transform_output_and_store<Cfg>(p, shared.epilogue, info, k0);
+  if (p.c_split == 1) {
+    transform_output<Cfg>(p, shared.epilogue, info, k0,
+                          [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
+#pragma unroll
+                            for (int i = 0; i < Cfg::kM; ++i)
+#pragma unroll
+                              for (int j = 0; j < Cfg::kM; ++j) store_output(p, ti, k, i, j, y[i][j]);
+                          });
+    return;
+  }
+#if defined(NOVA_ARCH_NV_HOPPER)
+  // Each thread reads all α² values of its (tile, k) before writing the m² partial outputs over the first of
+  // them, so the in-place write needs no barrier.
+  auto& epilogue = shared.epilogue;
+  transform_output<Cfg>(p, epilogue, info, k0,
+                        [&](int t_local, int k_local, const TileInfo&, int, const float (&y)[Cfg::kM][Cfg::kM]) {
+#pragma unroll
+                          for (int i = 0; i < Cfg::kM; ++i)
+#pragma unroll
+                            for (int j = 0; j < Cfg::kM; ++j) epilogue.m[i * Cfg::kM + j][t_local][k_local] = y[i][j];
+                        });
+  cluster::sync();  // every block's partial outputs are in its shared memory
+  reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, rank);
+  cluster::sync();  // no block leaves while another still reads its shared memory
+#else   // !NOVA_ARCH_NV_HOPPER: the launcher never splits here
+  __builtin_trap();
+#endif  // NOVA_ARCH_NV_HOPPER
 }
 
 // U = G g Gᵀ for every (k, c < c_pad) from a KRSC fp16 filter; channels ≥ c are zero. Threads run over

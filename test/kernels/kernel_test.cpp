@@ -309,6 +309,39 @@ void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
     }
     std::printf("\n");
   }
+  // Each tile size with the channel split forced to 1, 2, 4, 8 blocks per cluster, and the launcher's choice.
+  std::printf("\nSPLIT SWEEP (µs per call, same method)\n%-18s %3s", "layer", "N");
+  for (const int m : {2, 4, 6})
+    for (const char* split : {"s1", "s2", "s4", "s8", "auto"}) std::printf(" %6s", (std::string("F") + char('0' + m) + split).c_str());
+  std::printf("\n");
+  for (const auto& L : layers) {
+    const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
+    constexpr int kBuffers = 4;
+    std::vector<std::unique_ptr<DeviceBuffer>> xs;
+    for (int i = 0; i < kBuffers; ++i) {
+      xs.push_back(std::make_unique<DeviceBuffer>(static_cast<size_t>(s.n) * s.h * s.w * s.c * 2));
+      xs.back()->upload(random_halves(xs.back()->bytes / 2, rng));
+    }
+    DeviceBuffer f(static_cast<size_t>(s.k) * 9 * s.c * 2);
+    DeviceBuffer y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2), bias(s.k * 2);
+    f.upload(random_halves(f.bytes / 2, rng, 0.05));
+    bias.upload(random_halves(s.k, rng));
+    std::printf("%-18s %3d", L.name, L.n);
+    for (const int m : {2, 4, 6}) {
+      DeviceBuffer u(nova::wino_filter_bytes(s, m, false));
+      NOVA_HIP_CHECK(nova::wino_transform_filter(f.ptr, u.ptr, s, m, false, nullptr));
+      for (const int split : {1, 2, 4, 8, 0}) {
+        nova::wino_force_c_split(split);
+        const float us = time_us(
+            [&](int i) { return nova::wino_conv2d_fp16_nhwc(xs[i]->ptr, u.ptr, bias.ptr, y.ptr, s, m, true, false, nullptr); },
+            kBuffers, 15);
+        std::printf(" %6.1f", us);
+        std::fflush(stdout);
+      }
+    }
+    nova::wino_force_c_split(0);
+    std::printf("\n");
+  }
 }
 
 }  // namespace
@@ -373,6 +406,17 @@ int main(int argc, char** argv) {
     for (const auto& v : variants)
       for (const Case& t : shapes) check_shape(v, t.shape, t.bias, t.relu, false, rng);
     for (const auto& v : variants) check_shape(v, nova::make_conv_shape(2, 24, 19, 23, 20, 3, 3, 1, 1), true, false, true, rng);
+    // The channel split (a cluster of blocks per block tile) forced on every Winograd variant; ignored where the
+    // device has no clusters. Includes shapes with fewer channel steps than blocks per cluster.
+    for (const int split : {2, 4, 8}) {
+      std::printf("-- channel split %d forced --\n", split);
+      nova::wino_force_c_split(split);
+      for (const auto& v : variants)
+        for (size_t i = 0; i < shapes.size(); i += 2)
+          if (v.m != 0) check_shape(v, shapes[i].shape, shapes[i].bias, shapes[i].relu, false, rng);
+      check_shape(variants[3], nova::make_conv_shape(1, 300, 10, 12, 50, 3, 3, 1, 1), true, true, false, rng);
+    }
+    nova::wino_force_c_split(0);
     // Shapes only the direct kernel takes.
     const Variant direct = variants[0];
     for (const ConvShape& s : {nova::make_conv_shape(2, 64, 28, 28, 128, 3, 3, 1, 1, 2, 2),
