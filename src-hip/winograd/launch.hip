@@ -24,6 +24,10 @@ template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, 
 // F(2,3) for grids that would not fill the device with the tile above: half the output channels per block and
 // two resident blocks per SM (measured faster at batch 1 on H200, slower at batch 32; bench/NOTES.md v5).
 using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
+// The same block tile reading raw weights and transforming them per block (bench/NOTES.md, in-kernel filters).
+template <class Cfg>
+using InKernelFilter =
+    FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, false, true, 1, Cfg::kBlocksPerSm, true>;
 
 // What the launchers ask of a device, read once per device (runtime queries cost microseconds per call).
 struct DeviceFacts {
@@ -109,6 +113,11 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
 
 template <class Cfg>
 hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
+  if constexpr (Cfg::kFilterInKernel) {
+    // 16-byte copies of input and weights only.
+    if (!params.vector_input || reinterpret_cast<uintptr_t>(params.filter) % 16 != 0) return hipErrorInvalidValue;
+    return launch_kernel<Cfg, true>(params, facts, stream);
+  }
   if constexpr (Cfg::kStageInput) {
     if (params.vector_input) return launch_kernel<Cfg, true>(params, facts, stream);
   }
@@ -116,12 +125,18 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
 }
 
 template <int M>
-hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream_t stream) {
+hipError_t dispatch_conv(const wino::Params& params, bool compensated, bool filter_in_kernel, hipStream_t stream) {
   DeviceFacts facts;
   NOVA_HIP_RETURN_IF_ERROR(device_facts(&facts));
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
-    if (!compensated && grid_blocks<Large>(params) < facts.sms) return launch_fused<SmallGridF2>(params, facts, stream);
+    if (!compensated && grid_blocks<Large>(params) < facts.sms)
+      return filter_in_kernel ? launch_fused<InKernelFilter<SmallGridF2>>(params, facts, stream)
+                              : launch_fused<SmallGridF2>(params, facts, stream);
+  }
+  if (filter_in_kernel) {
+    if constexpr (M == 6) return hipErrorInvalidValue;
+    else return launch_fused<InKernelFilter<typename TileConfig<M, false>::type>>(params, facts, stream);
   }
   return compensated ? launch_fused<typename TileConfig<M, true>::type>(params, facts, stream)
                      : launch_fused<typename TileConfig<M, false>::type>(params, facts, stream);
@@ -153,11 +168,28 @@ void wino_force_c_split(int split) {
 
 const char* wino_can_implement(const ConvShape& shape, int m) { return wino::can_implement(shape, m); }
 
+const char* wino_in_kernel_filter_can_implement(const ConvShape& shape, int m, bool compensated) {
+  if (const char* reason = wino::can_implement(shape, m)) return reason;
+  if (m == 6) return "F(6,3) has no shared memory left for raw weights; it reads pre-transformed filters";
+  if (compensated) return "compensated precision reads pre-transformed hi/lo filters";
+  if (shape.c % 8 != 0) return "in-kernel filters copy 8 channels at a time: C must be a multiple of 8";
+  return nullptr;
+}
+
+WinoFilterMode wino_preferred_filter_mode(const ConvShape& shape, int m, bool compensated) {
+  if (wino_in_kernel_filter_can_implement(shape, m, compensated) != nullptr) return WinoFilterMode::kPretransformed;
+  // Measured on an H200 (bench/NOTES.md, in-kernel filters) over 12 layers at batch 1 and 32: F(4,3) with raw
+  // weights is as fast (batch 1, ±3 %) or faster (batch 32, 1–8 %) than with U, and needs no U in memory (4× the
+  // weights); F(2,3) with raw weights is 3–15 % slower (its filter transform costs more than its U saves).
+  return m == 4 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
+}
+
 int wino_preferred_m(const ConvShape& shape) {
-  // Measured on H200 (bench/NOTES.md v5): F(4,3) is the fastest of our kernels from about 4096 output pixels,
-  // F(2,3) below; F(6,3) is never the fastest yet.
+  // Measured on an H200 with the channel split (bench/NOTES.md): F(4,3) is the fastest of our kernels from about
+  // 4096 output pixels, and from 1024 when C ≥ 128 (VGG-16 256×56, SD1.5 640×32 at batch 1); F(2,3) below.
+  // F(6,3) is never the fastest yet.
   const int64_t pixels = static_cast<int64_t>(shape.n) * shape.out_h * shape.out_w;
-  return pixels >= 4096 ? 4 : 2;
+  return pixels >= 4096 || (pixels >= 1024 && shape.c >= 128) ? 4 : 2;
 }
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
@@ -177,16 +209,32 @@ hipError_t wino_transform_filter(const void* filter_krsc_fp16, void* u_out, cons
   }
 }
 
-hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_fp16_or_null, void* y,
-                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
-  if (wino::can_implement(shape, m) != nullptr || !x || !u || !y) return hipErrorInvalidValue;
-  const wino::Params params = wino::make_params(shape, m, x, u, bias_fp16_or_null, y, relu);
+namespace {
+
+hipError_t conv2d(const void* x, const void* filter, bool filter_in_kernel, const void* bias, void* y,
+                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
+  if (!x || !filter || !y) return hipErrorInvalidValue;
+  const wino::Params params = wino::make_params(shape, m, x, filter, filter_in_kernel, bias, y, relu);
   switch (m) {
-    case 2: return dispatch_conv<2>(params, compensated, stream);
-    case 4: return dispatch_conv<4>(params, compensated, stream);
-    case 6: return dispatch_conv<6>(params, compensated, stream);
+    case 2: return dispatch_conv<2>(params, compensated, filter_in_kernel, stream);
+    case 4: return dispatch_conv<4>(params, compensated, filter_in_kernel, stream);
+    case 6: return dispatch_conv<6>(params, compensated, filter_in_kernel, stream);
     default: return hipErrorInvalidValue;
   }
+}
+
+}  // namespace
+
+hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_fp16_or_null, void* y,
+                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
+  if (wino::can_implement(shape, m) != nullptr) return hipErrorInvalidValue;
+  return conv2d(x, u, false, bias_fp16_or_null, y, shape, m, relu, compensated, stream);
+}
+
+hipError_t wino_conv2d_fp16_nhwc_in_kernel_filter(const void* x, const void* filter_krsc_fp16, const void* bias_fp16_or_null,
+                                                  void* y, const ConvShape& shape, int m, bool relu, hipStream_t stream) {
+  if (wino_in_kernel_filter_can_implement(shape, m, false) != nullptr) return hipErrorInvalidValue;
+  return conv2d(x, filter_krsc_fp16, true, bias_fp16_or_null, y, shape, m, relu, false, stream);
 }
 
 }  // namespace nova

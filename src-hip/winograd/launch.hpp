@@ -34,6 +34,23 @@ hipError_t wino_transform_filter(const void* filter_krsc_fp16, void* u_out, cons
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_fp16_or_null, void* y,
                                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream);
 
+// Where the fused kernel gets its filter: U pre-transformed once by wino_transform_filter (read by every block
+// tile of output pixels), or the raw KRSC weights, which each block transforms in shared memory per step.
+enum class WinoFilterMode { kPretransformed, kInKernel };
+
+// nullptr when F(m,3) can run the shape with in-kernel filters (m = 2 or 4, C % 8 == 0, not compensated), else why not.
+const char* wino_in_kernel_filter_can_implement(const ConvShape& shape, int m, bool compensated);
+
+// The filter mode our kernels run fastest for this shape (a measured rule, see bench/NOTES.md); pre-transformed
+// wherever in-kernel filters cannot run.
+WinoFilterMode wino_preferred_filter_mode(const ConvShape& shape, int m, bool compensated);
+
+// Fused forward with in-kernel filters: like wino_conv2d_fp16_nhwc, reading the raw KRSC fp16 filter (16-byte
+// aligned, as x). Returns hipErrorInvalidValue if wino_in_kernel_filter_can_implement fails or a pointer is
+// misaligned.
+hipError_t wino_conv2d_fp16_nhwc_in_kernel_filter(const void* x, const void* filter_krsc_fp16, const void* bias_fp16_or_null,
+                                                  void* y, const ConvShape& shape, int m, bool relu, hipStream_t stream);
+
 // For benchmarks and tests: run every later fused launch with this channel split (1, 2, 4 or 8 blocks per
 // cluster, where the device has clusters and the layer has that many channel steps); anything else restores the
 // measured choice. Process-wide.
