@@ -169,14 +169,17 @@ private:
             y = output_nhwc_scratch.allocate(output_bytes(s));
         }
         if (baton_.winograd) {
-            const void* u = filter_;
+            const void* prepared = filter_;
             if (!baton_.filter_prepared) {
-                void* transformed = u_scratch.allocate(wino_filter_bytes(s, baton_.m, baton_.compensated));
-                NOVA_HIP_CHECK(wino_transform_filter(filter_krsc(baton_, filter_, filter_scratch, stream), transformed, s,
-                                                     baton_.m, baton_.compensated, stream));
-                u = transformed;
+                // In-kernel filter mode reads the raw KRSC weights themselves: no preparation, no scratch.
+                prepared = filter_krsc(baton_, filter_, filter_scratch, stream);
+                if (wino_filter_mode(s, baton_.m, baton_.compensated) == WinoFilterMode::kPretransformed) {
+                    void* transformed = u_scratch.allocate(wino_filter_bytes(s, baton_.m, baton_.compensated));
+                    NOVA_HIP_CHECK(wino_prepare_filter(prepared, transformed, s, baton_.m, baton_.compensated, stream));
+                    prepared = transformed;
+                }
             }
-            NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, u, bias_, y, s, baton_.m, baton_.relu, baton_.compensated, stream));
+            NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, prepared, bias_, y, s, baton_.m, baton_.relu, baton_.compensated, stream));
         } else {
             NOVA_HIP_CHECK(direct_conv2d_fp16_nhwc(x, filter_krsc(baton_, filter_, filter_scratch, stream), bias_, y, s,
                                                    baton_.relu, stream));
@@ -194,7 +197,8 @@ private:
 
 class PrepareFilterWorker final : public DeviceWorker {
 public:
-    // prepareFilter({filter, output, <the conv2d problem fields>}): winograd → U (wino_filter_bytes);
+    // prepareFilter({filter, output, <the conv2d problem fields>}): winograd → U or, in in-kernel filter mode, the
+    // KRSC weights (wino_filter_bytes);
     // direct → the filter as KRSC (k·c·r·s fp16).
     PrepareFilterWorker(Napi::Env env, const Napi::Object& args)
         : DeviceWorker(env, "prepareFilter"), baton_(read_runnable_baton(env, args)) {
@@ -211,7 +215,7 @@ private:
         const ConvShape& s = baton_.shape;
         if (baton_.winograd) {
             ScratchBuffer filter_scratch{device()};
-            NOVA_HIP_CHECK(wino_transform_filter(filter_krsc(baton_, filter_, filter_scratch, stream), output_, s,
+            NOVA_HIP_CHECK(wino_prepare_filter(filter_krsc(baton_, filter_, filter_scratch, stream), output_, s,
                                                  baton_.m, baton_.compensated, stream));
             NOVA_HIP_CHECK(hipStreamSynchronize(stream));
             return;
@@ -247,6 +251,16 @@ Napi::Value can_implement(const Napi::CallbackInfo& info) {
 Napi::Value preferred_winograd_m(const Napi::CallbackInfo& info) {
     const ConvBaton baton = read_baton(info.Env(), args_object(info));
     return Napi::Number::New(info.Env(), wino_preferred_m(baton.shape));
+}
+
+// winogradFilterMode(args) → 'in-kernel' or 'pre-transformed': how the fused kernel reads its filter for this
+// problem (wino_filter_mode, measured).
+Napi::Value winograd_filter_mode(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    const ConvBaton baton = read_baton(env, args_object(info));
+    NOVA_RANGEERROR_IF(!baton.winograd, "Expected a winograd algorithm for winogradFilterMode");
+    const bool in_kernel = wino_filter_mode(baton.shape, baton.m, baton.compensated) == WinoFilterMode::kInKernel;
+    return Napi::String::New(env, in_kernel ? "in-kernel" : "pre-transformed");
 }
 
 // preparedFilterBytes(args) → bytes prepareFilter writes: U for winograd, the KRSC filter for direct.

@@ -86,6 +86,13 @@ using hipGraphExec_t = cudaGraphExec_t;
 #endif  // __CUDACC__
 #endif  // __HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP || __HIP__
 
+// Ends the kernel with an error the launch reports (for branches the launchers never take).
+#if defined(__CUDACC__)
+#define NOVA_DEVICE_TRAP() __trap()
+#else  // !__CUDACC__
+#define NOVA_DEVICE_TRAP() __builtin_trap()
+#endif  // __CUDACC__
+
 #if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
 #define NOVA_DEVICE_COMPILER 1
 #define NOVA_HD __host__ __device__

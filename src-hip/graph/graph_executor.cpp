@@ -96,8 +96,8 @@ void GraphExecutor::load() {
         NOVA_HIP_CHECK(hipMalloc(&target.filter, bytes));
         weight_bytes_ += bytes;
         check_launch(graph_fp32_to_fp16(staging, raw, conv.filter.size(), stream), "filter conversion");
-        check_launch(wino_transform_filter(raw, target.filter, shape, conv.m, conv.compensated, stream),
-                     "Winograd filter transform");
+        check_launch(wino_prepare_filter(raw, target.filter, shape, conv.m, conv.compensated, stream),
+                     "Winograd filter preparation");
       }
       if (!conv.bias.empty()) {
         NOVA_HIP_CHECK(hipMemcpyAsync(staging, conv.bias.data(), conv.bias.size() * sizeof(float), hipMemcpyHostToDevice, stream));

@@ -318,7 +318,7 @@ private:
             for (int s = 0; s < sets_; ++s) {
                 u.emplace_back(u_bytes);
                 if (s == 0) NOVA_HIP_CHECK(hipEventRecord(ev[0], stream_));
-                NOVA_HIP_CHECK(wino_transform_filter(filter_of(s), u.back().get(), shape_, t.m, t.compensated, stream_));
+                NOVA_HIP_CHECK(wino_prepare_filter(filter_of(s), u.back().get(), shape_, t.m, t.compensated, stream_));
                 if (s == 0) NOVA_HIP_CHECK(hipEventRecord(ev[1], stream_));
             }
             NOVA_HIP_CHECK(hipStreamSynchronize(stream_));
@@ -326,7 +326,9 @@ private:
             NOVA_HIP_CHECK(hipEventElapsedTime(&ms, ev[0], ev[1]));
             r.prepare_us = ms * 1000.0;
             r.algorithm = "fused F(" + std::to_string(t.m) + ",3) fp16" + (t.compensated ? " compensated" : "") +
-                          ", pre-transformed filter";
+                          (wino_filter_mode(shape_, t.m, t.compensated) == WinoFilterMode::kInKernel
+                               ? ", filter transformed in the kernel"
+                               : ", pre-transformed filter");
         } else {
             r.algorithm = "direct";
         }

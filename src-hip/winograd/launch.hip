@@ -57,6 +57,7 @@ hipError_t device_facts(DeviceFacts* facts) {
 }
 
 std::atomic<int> forced_c_split{0};
+std::atomic<int> forced_filter_mode{0};
 
 // Blocks per cluster that split a block tile's channel steps (wino_fused.hpp). The cost of a launch is modelled
 // as waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs;
@@ -166,18 +167,15 @@ void wino_force_c_split(int split) {
   forced_c_split.store(split == 1 || split == 2 || split == 4 || split == 8 ? split : 0);
 }
 
+void wino_force_filter_mode(int mode) { forced_filter_mode.store(mode == 1 || mode == 2 ? mode : 0); }
+
 const char* wino_can_implement(const ConvShape& shape, int m) { return wino::can_implement(shape, m); }
 
-const char* wino_in_kernel_filter_can_implement(const ConvShape& shape, int m, bool compensated) {
-  if (const char* reason = wino::can_implement(shape, m)) return reason;
-  if (m == 6) return "F(6,3) has no shared memory left for raw weights; it reads pre-transformed filters";
-  if (compensated) return "compensated precision reads pre-transformed hi/lo filters";
-  if (shape.c % 8 != 0) return "in-kernel filters copy 8 channels at a time: C must be a multiple of 8";
-  return nullptr;
-}
-
-WinoFilterMode wino_preferred_filter_mode(const ConvShape& shape, int m, bool compensated) {
-  if (wino_in_kernel_filter_can_implement(shape, m, compensated) != nullptr) return WinoFilterMode::kPretransformed;
+WinoFilterMode wino_filter_mode(const ConvShape& shape, int m, bool compensated) {
+  // In-kernel filters: 16-byte copies of 8 channels, no F(6,3) (no shared memory left), no hi/lo planes.
+  if (m == 6 || compensated || shape.c % 8 != 0) return WinoFilterMode::kPretransformed;
+  const int forced = forced_filter_mode.load(std::memory_order_relaxed);
+  if (forced != 0) return forced == 2 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
   // Measured on an H200 (bench/NOTES.md, in-kernel filters) over 12 layers at batch 1 and 32: F(4,3) with raw
   // weights is as fast (batch 1, ±3 %) or faster (batch 32, 1–8 %) than with U, and needs no U in memory (4× the
   // weights); F(2,3) with raw weights is 3–15 % slower (its filter transform costs more than its U saves).
@@ -193,48 +191,37 @@ int wino_preferred_m(const ConvShape& shape) {
 }
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
+  if (wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel)
+    return static_cast<size_t>(shape.k) * 9 * static_cast<size_t>(shape.c) * sizeof(__half);
   const size_t plane = static_cast<size_t>(m + 2) * (m + 2) * static_cast<size_t>(shape.k) *
                        static_cast<size_t>(wino::round_up(shape.c, wino::kChannelStep));
   return plane * sizeof(__half) * (compensated ? 2 : 1);
 }
 
-hipError_t wino_transform_filter(const void* filter_krsc_fp16, void* u_out, const ConvShape& shape, int m,
-                                 bool compensated, hipStream_t stream) {
-  if (wino::can_implement(shape, m) != nullptr || !filter_krsc_fp16 || !u_out) return hipErrorInvalidValue;
+hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const ConvShape& shape, int m, bool compensated,
+                               hipStream_t stream) {
+  if (wino::can_implement(shape, m) != nullptr || !filter_krsc_fp16 || !out) return hipErrorInvalidValue;
+  if (wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel)
+    return hipMemcpyAsync(out, filter_krsc_fp16, wino_filter_bytes(shape, m, compensated), hipMemcpyDeviceToDevice, stream);
   switch (m) {
-    case 2: return dispatch_filter<2>(filter_krsc_fp16, u_out, shape, compensated, stream);
-    case 4: return dispatch_filter<4>(filter_krsc_fp16, u_out, shape, compensated, stream);
-    case 6: return dispatch_filter<6>(filter_krsc_fp16, u_out, shape, compensated, stream);
+    case 2: return dispatch_filter<2>(filter_krsc_fp16, out, shape, compensated, stream);
+    case 4: return dispatch_filter<4>(filter_krsc_fp16, out, shape, compensated, stream);
+    case 6: return dispatch_filter<6>(filter_krsc_fp16, out, shape, compensated, stream);
     default: return hipErrorInvalidValue;
   }
 }
 
-namespace {
-
-hipError_t conv2d(const void* x, const void* filter, bool filter_in_kernel, const void* bias, void* y,
-                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
-  if (!x || !filter || !y) return hipErrorInvalidValue;
-  const wino::Params params = wino::make_params(shape, m, x, filter, filter_in_kernel, bias, y, relu);
-  switch (m) {
-    case 2: return dispatch_conv<2>(params, compensated, filter_in_kernel, stream);
-    case 4: return dispatch_conv<4>(params, compensated, filter_in_kernel, stream);
-    case 6: return dispatch_conv<6>(params, compensated, filter_in_kernel, stream);
-    default: return hipErrorInvalidValue;
-  }
-}
-
-}  // namespace
-
-hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* u, const void* bias_fp16_or_null, void* y,
+hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* bias_fp16_or_null, void* y,
                                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
-  if (wino::can_implement(shape, m) != nullptr) return hipErrorInvalidValue;
-  return conv2d(x, u, false, bias_fp16_or_null, y, shape, m, relu, compensated, stream);
-}
-
-hipError_t wino_conv2d_fp16_nhwc_in_kernel_filter(const void* x, const void* filter_krsc_fp16, const void* bias_fp16_or_null,
-                                                  void* y, const ConvShape& shape, int m, bool relu, hipStream_t stream) {
-  if (wino_in_kernel_filter_can_implement(shape, m, false) != nullptr) return hipErrorInvalidValue;
-  return conv2d(x, filter_krsc_fp16, true, bias_fp16_or_null, y, shape, m, relu, false, stream);
+  if (wino::can_implement(shape, m) != nullptr || !x || !filter || !y) return hipErrorInvalidValue;
+  const bool in_kernel = wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel;
+  const wino::Params params = wino::make_params(shape, m, x, filter, in_kernel, bias_fp16_or_null, y, relu);
+  switch (m) {
+    case 2: return dispatch_conv<2>(params, compensated, in_kernel, stream);
+    case 4: return dispatch_conv<4>(params, compensated, in_kernel, stream);
+    case 6: return dispatch_conv<6>(params, compensated, in_kernel, stream);
+    default: return hipErrorInvalidValue;
+  }
 }
 
 }  // namespace nova

@@ -437,7 +437,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, rank);
   cluster::sync();  // no block leaves while another still reads its shared memory
 #else   // !NOVA_ARCH_NV_HOPPER: the launcher never splits here
-  __builtin_trap();
+  NOVA_DEVICE_TRAP();
 #endif  // NOVA_ARCH_NV_HOPPER
 }
 

@@ -289,7 +289,14 @@ export class GpuBackend implements Backend {
       throw fromNative(error, `${algorithm} on ${this.#info.device ?? this.kind}`);
     }
     const m = WINOGRAD_TILE[algorithm];
-    const filterMode = prepared ? 'pre-transformed filter' : 'filter transformed in the call';
+    const filterMode =
+      m === undefined
+        ? ''
+        : this.#addon.winogradFilterMode(args) === 'in-kernel'
+          ? 'filter transformed in the kernel'
+          : prepared
+            ? 'pre-transformed filter'
+            : 'filter transformed in the call';
     return {
       backend: this.kind,
       algorithm,

@@ -91,11 +91,13 @@ struct Variant {
   bool in_kernel_filter = false;  // raw weights transformed by the fused kernel (no U)
 };
 
+// Pins the filter mode the variant names (pre-transformed unless it reads raw weights); prepare and run after this.
+void use_filter_mode(const Variant& v) { nova::wino_force_filter_mode(v.in_kernel_filter ? 2 : 1); }
+
 // Runs one variant on the device into y (poisoned first). Returns the runtime status.
 hipError_t run_variant(const Variant& v, const ConvShape& s, const DeviceBuffer& x, const DeviceBuffer& f,
                        const DeviceBuffer* u, const void* bias, DeviceBuffer& y, bool relu) {
   if (v.m == 0) return nova::direct_conv2d_fp16_nhwc(x.ptr, f.ptr, bias, y.ptr, s, relu, nullptr);
-  if (v.in_kernel_filter) return nova::wino_conv2d_fp16_nhwc_in_kernel_filter(x.ptr, f.ptr, bias, y.ptr, s, v.m, relu, nullptr);
   return nova::wino_conv2d_fp16_nhwc(x.ptr, u->ptr, bias, y.ptr, s, v.m, relu, v.compensated, nullptr);
 }
 
@@ -107,7 +109,9 @@ struct CheckResult {
 void check_shape(const Variant& v, const ConvShape& s, bool use_bias, bool relu, bool inject_nonfinite,
                  std::mt19937_64& rng) {
   if (v.m != 0 && nova::wino_can_implement(s, v.m) != nullptr) return;
-  if (v.in_kernel_filter && nova::wino_in_kernel_filter_can_implement(s, v.m, false) != nullptr) return;
+  use_filter_mode(v);
+  if (v.m != 0 && v.in_kernel_filter != (nova::wino_filter_mode(s, v.m, v.compensated) == nova::WinoFilterMode::kInKernel))
+    return;  // in-kernel filters do not apply to this shape
   const size_t x_count = static_cast<size_t>(s.n) * s.h * s.w * s.c;
   const size_t f_count = static_cast<size_t>(s.k) * s.r * s.s * s.c;
   const size_t y_count = static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k;
@@ -125,9 +129,9 @@ void check_shape(const Variant& v, const ConvShape& s, bool use_bias, bool relu,
   db.upload(b);
   dy.upload(std::vector<uint16_t>(y_count, kPoison));
   std::unique_ptr<DeviceBuffer> du;
-  if (v.m != 0 && !v.in_kernel_filter) {
+  if (v.m != 0) {
     du = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
-    NOVA_HIP_CHECK(nova::wino_transform_filter(df.ptr, du->ptr, s, v.m, v.compensated, nullptr));
+    NOVA_HIP_CHECK(nova::wino_prepare_filter(df.ptr, du->ptr, s, v.m, v.compensated, nullptr));
   }
   NOVA_HIP_CHECK(run_variant(v, s, dx, df, du.get(), use_bias ? db.ptr : nullptr, dy, relu));
   NOVA_HIP_CHECK(hipDeviceSynchronize());
@@ -201,7 +205,7 @@ void check_large(std::mt19937_64& rng) {
   dx.upload(x);
   df.upload(f);
   NOVA_HIP_CHECK(hipMemset(dy.ptr, 0x7e, y_count * 2));  // 0x7e7e: NaN
-  NOVA_HIP_CHECK(nova::wino_transform_filter(df.ptr, du.ptr, s, 4, false, nullptr));
+  NOVA_HIP_CHECK(nova::wino_prepare_filter(df.ptr, du.ptr, s, 4, false, nullptr));
   NOVA_HIP_CHECK(nova::wino_conv2d_fp16_nhwc(dx.ptr, du.ptr, nullptr, dy.ptr, s, 4, false, false, nullptr));
   NOVA_HIP_CHECK(hipDeviceSynchronize());
   const auto y = dy.download(y_count);
@@ -295,9 +299,10 @@ void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
     std::printf("%-18s %3d", L.name, L.n);
     for (const auto& v : variants) {
       std::unique_ptr<DeviceBuffer> u;
-      if (v.m != 0 && !v.in_kernel_filter) {
+      use_filter_mode(v);
+      if (v.m != 0) {
         u = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
-        NOVA_HIP_CHECK(nova::wino_transform_filter(f.ptr, u->ptr, s, v.m, v.compensated, nullptr));
+        NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u->ptr, s, v.m, v.compensated, nullptr));
       }
       const float us = time_us(
           [&](int i) {
@@ -311,13 +316,14 @@ void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
     {
       DeviceBuffer u(nova::wino_filter_bytes(s, 6, false));
       const float us =
-          time_us([&](int) { return nova::wino_transform_filter(f.ptr, u.ptr, s, 6, false, nullptr); }, 1, 5);
+          time_us([&](int) { return nova::wino_prepare_filter(f.ptr, u.ptr, s, 6, false, nullptr); }, 1, 5);
       std::printf(" %10.1f", us);
     }
     std::printf("\n");
   }
   // Each tile size with the channel split forced to 1, 2, 4, 8 blocks per cluster, and the launcher's choice.
-  std::printf("\nSPLIT SWEEP (µs per call, same method)\n%-18s %3s", "layer", "N");
+  nova::wino_force_filter_mode(0);  // each tile size in its measured filter mode
+  std::printf("\nSPLIT SWEEP (µs per call, same method; F4 in-kernel filters, F2/F6 pre-transformed)\n%-18s %3s", "layer", "N");
   for (const int m : {2, 4, 6})
     for (const char* split : {"s1", "s2", "s4", "s8", "auto"}) std::printf(" %6s", (std::string("F") + char('0' + m) + split).c_str());
   std::printf("\n");
@@ -336,7 +342,7 @@ void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
     std::printf("%-18s %3d", L.name, L.n);
     for (const int m : {2, 4, 6}) {
       DeviceBuffer u(nova::wino_filter_bytes(s, m, false));
-      NOVA_HIP_CHECK(nova::wino_transform_filter(f.ptr, u.ptr, s, m, false, nullptr));
+      NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u.ptr, s, m, false, nullptr));
       for (const int split : {1, 2, 4, 8, 0}) {
         nova::wino_force_c_split(split);
         const float us = time_us(
@@ -376,7 +382,7 @@ int main(int argc, char** argv) {
       DeviceBuffer y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2), u(nova::wino_filter_bytes(s, profile_m, false));
       x.upload(random_halves(x.bytes / 2, rng));
       f.upload(random_halves(f.bytes / 2, rng, 0.05));
-      NOVA_HIP_CHECK(nova::wino_transform_filter(f.ptr, u.ptr, s, profile_m, false, nullptr));
+      NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u.ptr, s, profile_m, false, nullptr));
       for (int i = 0; i < 2; ++i)
         NOVA_HIP_CHECK(nova::wino_conv2d_fp16_nhwc(x.ptr, u.ptr, nullptr, y.ptr, s, profile_m, false, false, nullptr));
       NOVA_HIP_CHECK(hipDeviceSynchronize());
@@ -424,6 +430,7 @@ int main(int argc, char** argv) {
       check_shape(variants[3], nova::make_conv_shape(1, 300, 10, 12, 50, 3, 3, 1, 1), true, true, false, rng);
     }
     nova::wino_force_c_split(0);
+    nova::wino_force_filter_mode(0);
     // Shapes only the direct kernel takes.
     const Variant direct = variants[0];
     for (const ConvShape& s : {nova::make_conv_shape(2, 64, 28, 28, 128, 3, 3, 1, 1, 2, 2),
