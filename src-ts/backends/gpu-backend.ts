@@ -217,7 +217,8 @@ export class GpuBackend implements Backend {
   /**
    * The heuristic behind `algorithm: 'auto'` (to be retuned as the kernels improve):
    * 1. 3×3 stride-1 problems: the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md): F(4,3) from
-   *    about 4096 output pixels (N·outH·outW), F(2,3) below; F(6,3) is not yet the fastest anywhere, so it runs
+   *    about 4096 output pixels (N·outH·outW), or from 1024 when C ≥ 128, F(2,3) below (how each tile reads its
+   *    filter is the addon's measured rule too, `winogradFilterMode`); F(6,3) is not yet the fastest anywhere, so it runs
    *    only when asked for. If that tile cannot run the problem, the other of F(4,3)/F(2,3) is tried. Few channels
    *    are no reason for direct: on an H100 (2026-11-26, test/gpu/timing.mjs, wall time per call) F(2,3) beat the
    *    direct kernel on a 3→64 stem at 224² (270 vs 365 µs) and a 64→3 head at 128² (115 vs 184 µs).
