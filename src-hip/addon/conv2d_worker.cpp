@@ -106,7 +106,7 @@ ConvBaton read_baton(Napi::Env env, const Napi::Object& args) {
 
 // nullptr when the chosen kernel can run the problem, else its reason.
 const char* unsupported_reason(const ConvBaton& baton) {
-    return baton.winograd ? wino_can_implement(baton.shape, baton.m) : direct_can_implement(baton.shape);
+    return baton.winograd ? wino_can_implement(baton.shape, baton.m, baton.compensated) : direct_can_implement(baton.shape);
 }
 
 std::string algorithm_name(const ConvBaton& baton) {

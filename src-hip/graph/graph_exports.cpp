@@ -92,7 +92,7 @@ GraphSpec parse_spec(Napi::Env env, Napi::Object object) {
     }
     if (conv.m != 0) {
       const ConvShape shape = make_conv_shape(1, conv.c, 8, 8, conv.k, 3, 3, 1, 1);
-      const char* why = wino_can_implement(shape, conv.m);
+      const char* why = wino_can_implement(shape, conv.m, conv.compensated);
       NOVA_RANGEERROR_IF(why != nullptr, "conv ", i, ": Winograd F(", conv.m, ",3) cannot run it: ", why);
     }
     spec.convs.push_back(std::move(conv));

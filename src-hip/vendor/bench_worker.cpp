@@ -290,7 +290,7 @@ private:
     }
 
     void run_ours(const Target& t, TargetResult& r) {
-        const char* why = t.m == 0 ? direct_can_implement(shape_) : wino_can_implement(shape_, t.m);
+        const char* why = t.m == 0 ? direct_can_implement(shape_) : wino_can_implement(shape_, t.m, t.compensated);
         if (why != nullptr) {
             r.unsupported = true;
             r.reason = why;

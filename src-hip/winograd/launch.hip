@@ -13,14 +13,29 @@ using wino::FusedConfig;
 
 // Block tile per m: kBlockK output channels × kBlockTiles tiles, kWarps warps sharing the α² positions.
 // Accumulators are α²·kBlockK·kBlockTiles fp32 per block, which bounds the tile (see bench/NOTES.md).
-// Compensated F6 and F4 have no room left in shared memory for staged input tiles.
+// TileConfig<M, compensated>::kBuilt says whether this build has the kernel.
 template <int M, bool kCompensated>
-struct TileConfig;
-template <> struct TileConfig<2, false> { using type = FusedConfig<2, 64, 32, 8, false, true, 2>; };
-template <> struct TileConfig<2, true> { using type = FusedConfig<2, 64, 32, 8, true, true, 1>; };
-template <bool C> struct TileConfig<4, C> { using type = FusedConfig<4, 32, 32, 12, C, !C>; };
-template <> struct TileConfig<6, false> { using type = FusedConfig<6, 32, 16, 8, false, true>; };
-template <> struct TileConfig<6, true> { using type = FusedConfig<6, 16, 16, 8, true, false>; };
+struct TileConfig {
+  static constexpr bool kBuilt = false;
+};
+template <class Cfg>
+struct BuiltTile {
+  static constexpr bool kBuilt = true;
+  using type = Cfg;
+};
+#if defined(NOVA_WINO_SMALL_SHARED)
+// 64 KB of shared memory per block (params.hpp): 16 tiles × 16 or 32 output channels, 4 warps; F(4,3) without
+// staged input tiles.
+template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 32, 16, 4, false, true, 1>> {};
+template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 16, 16, 4, true, false, 1>> {};
+template <> struct TileConfig<4, false> : BuiltTile<FusedConfig<4, 16, 16, 4, false, false>> {};
+#else   // !NOVA_WINO_SMALL_SHARED: NVIDIA's up to 227 KB per block
+// Compensated F6 and F4 have no room left in shared memory for staged input tiles.
+template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 8, false, true, 2>> {};
+template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, true, true, 1>> {};
+template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
+template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
+template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, true, false>> {};
 // F(2,3) for grids that would not fill the device with the tile above: half the output channels per block and
 // two resident blocks per SM (measured faster at batch 1 on H200, slower at batch 32; bench/NOTES.md v5).
 using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
@@ -28,6 +43,7 @@ using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
 template <class Cfg>
 using InKernelFilter =
     FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, false, true, 1, Cfg::kBlocksPerSm, true>;
+#endif  // NOVA_WINO_SMALL_SHARED
 
 // What the launchers ask of a device, read once per device (runtime queries cost microseconds per call).
 struct DeviceFacts {
@@ -102,6 +118,10 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
   if (tile_blocks > 0x7fffffff) return hipErrorInvalidValue;
+#if defined(NOVA_WINO_SMALL_SHARED)
+  static_assert(Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles <= 64 * 1024,
+                "the tile must fit 64 KB of shared memory");
+#endif  // NOVA_WINO_SMALL_SHARED
   const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
   params.c_split = choose_c_split(grid_blocks<Cfg>(params), Cfg::kBlocksPerSm, steps, facts);
   const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
@@ -129,6 +149,7 @@ template <int M>
 hipError_t dispatch_conv(const wino::Params& params, bool compensated, bool filter_in_kernel, hipStream_t stream) {
   DeviceFacts facts;
   NOVA_HIP_RETURN_IF_ERROR(device_facts(&facts));
+#if !defined(NOVA_WINO_SMALL_SHARED)
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
     if (!compensated && grid_blocks<Large>(params) < facts.sms)
@@ -139,8 +160,18 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, bool filt
     if constexpr (M == 6) return hipErrorInvalidValue;
     else return launch_fused<InKernelFilter<typename TileConfig<M, false>::type>>(params, facts, stream);
   }
-  return compensated ? launch_fused<typename TileConfig<M, true>::type>(params, facts, stream)
-                     : launch_fused<typename TileConfig<M, false>::type>(params, facts, stream);
+#endif  // !NOVA_WINO_SMALL_SHARED
+  // Tiles this build lacks are refused by wino_can_implement before any launch.
+  if (compensated) {
+    if constexpr (TileConfig<M, true>::kBuilt)
+      return launch_fused<typename TileConfig<M, true>::type>(params, facts, stream);
+    else
+      return hipErrorInvalidValue;
+  }
+  if constexpr (TileConfig<M, false>::kBuilt)
+    return launch_fused<typename TileConfig<M, false>::type>(params, facts, stream);
+  else
+    return hipErrorInvalidValue;
 }
 
 template <int M>
@@ -169,10 +200,17 @@ void wino_force_c_split(int split) {
 
 void wino_force_filter_mode(int mode) { forced_filter_mode.store(mode == 1 || mode == 2 ? mode : 0); }
 
-const char* wino_can_implement(const ConvShape& shape, int m) { return wino::can_implement(shape, m); }
+const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) {
+  return wino::can_implement(shape, m, compensated);
+}
 
 WinoFilterMode wino_filter_mode(const ConvShape& shape, int m, bool compensated) {
-  // In-kernel filters: 16-byte copies of 8 channels, no F(6,3) (no shared memory left), no hi/lo planes.
+  // In-kernel filters: 16-byte copies of 8 channels, no F(6,3) (no shared memory left), no hi/lo planes, and not
+  // in 64 KB of shared memory.
+#if defined(NOVA_WINO_SMALL_SHARED)
+  (void)shape, (void)m, (void)compensated;
+  return WinoFilterMode::kPretransformed;
+#else   // !NOVA_WINO_SMALL_SHARED
   if (m == 6 || compensated || shape.c % 8 != 0) return WinoFilterMode::kPretransformed;
   const int forced = forced_filter_mode.load(std::memory_order_relaxed);
   if (forced != 0) return forced == 2 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
@@ -180,6 +218,7 @@ WinoFilterMode wino_filter_mode(const ConvShape& shape, int m, bool compensated)
   // weights is as fast (batch 1, ±3 %) or faster (batch 32, 1–8 %) than with U, and needs no U in memory (4× the
   // weights); F(2,3) with raw weights is 3–15 % slower (its filter transform costs more than its U saves).
   return m == 4 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
+#endif  // NOVA_WINO_SMALL_SHARED
 }
 
 int wino_preferred_m(const ConvShape& shape) {
@@ -200,7 +239,7 @@ size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
 
 hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const ConvShape& shape, int m, bool compensated,
                                hipStream_t stream) {
-  if (wino::can_implement(shape, m) != nullptr || !filter_krsc_fp16 || !out) return hipErrorInvalidValue;
+  if (wino::can_implement(shape, m, compensated) != nullptr || !filter_krsc_fp16 || !out) return hipErrorInvalidValue;
   if (wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel)
     return hipMemcpyAsync(out, filter_krsc_fp16, wino_filter_bytes(shape, m, compensated), hipMemcpyDeviceToDevice, stream);
   switch (m) {
@@ -213,7 +252,7 @@ hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const Co
 
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* bias_fp16_or_null, void* y,
                                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
-  if (wino::can_implement(shape, m) != nullptr || !x || !filter || !y) return hipErrorInvalidValue;
+  if (wino::can_implement(shape, m, compensated) != nullptr || !x || !filter || !y) return hipErrorInvalidValue;
   const bool in_kernel = wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel;
   const wino::Params params = wino::make_params(shape, m, x, filter, in_kernel, bias_fp16_or_null, y, relu);
   switch (m) {

@@ -12,9 +12,10 @@
 
 namespace nova {
 
-// nullptr when the fused F(m,3) kernel can run the shape, else why not (m not built, not 3×3, stride or
-// dilation ≠ 1, padding > 2, …). m ∈ {2, 4, 6}; m = 8 is refused with the measured reason.
-const char* wino_can_implement(const ConvShape& shape, int m);
+// nullptr when the fused F(m,3) kernel (compensated or not) can run the shape, else why not (m not built, not
+// 3×3, stride or dilation ≠ 1, padding > 2, a tile that does not fit the build's shared memory, …). m ∈ {2, 4, 6};
+// m = 8 is refused with the measured reason.
+const char* wino_can_implement(const ConvShape& shape, int m, bool compensated = false);
 
 // The tile size our kernels run fastest for this shape (a measured rule, see bench/NOTES.md); the caller still
 // checks wino_can_implement and may prefer another m for accuracy.

@@ -32,13 +32,27 @@ struct Params {
   bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
 };
 
-// nullptr when F(m,3) applies to the shape, else the reason.
-inline const char* can_implement(const ConvShape& s, int m) {
+// Tiles sized for 64 KB of shared memory per block, the LDS of a CDNA workgroup: the AMD build always uses them;
+// an NVIDIA build may define NOVA_WINO_SMALL_SHARED to run (and so test) the same tiles. F(6,3) and compensated
+// F(4,3) do not fit there.
+#if defined(NOVA_PLATFORM_AMD) && !defined(NOVA_WINO_SMALL_SHARED)
+#define NOVA_WINO_SMALL_SHARED 1
+#endif  // NOVA_PLATFORM_AMD && !NOVA_WINO_SMALL_SHARED
+
+// nullptr when F(m,3) (compensated or not) applies to the shape, else the reason.
+inline const char* can_implement(const ConvShape& s, int m, bool compensated) {
   if (m == 8)
     return "F(8,3) is not built: its fp16-storage error on N(0,1) data is 3.4e-2 with the default points and "
            "about 3.3e-2 at best with any points (docs/numerics.md), over the 1e-2 limit; use compensated "
            "precision on the CPU or F(6,3)";
   if (m != 2 && m != 4 && m != 6) return "Winograd tile size m must be 2, 4 or 6";
+#if defined(NOVA_WINO_SMALL_SHARED)
+  if (m == 6 || (m == 4 && compensated))
+    return "this build's kernels fit 64 KB of shared memory per block (an AMD CDNA workgroup's LDS), where F(6,3) "
+           "and compensated F(4,3) do not fit; use F(4,3), F(2,3) or compensated F(2,3)";
+#else   // !NOVA_WINO_SMALL_SHARED
+  (void)compensated;
+#endif  // NOVA_WINO_SMALL_SHARED
   if (s.r != 3 || s.s != 3) return "Winograd F(m,3) needs a 3x3 filter";
   if (s.stride_h != 1 || s.stride_w != 1) return "Winograd needs stride 1";
   if (s.dil_h != 1 || s.dil_w != 1) return "Winograd needs dilation 1";

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the standalone kernel test driver with nvcc into .carry/kernels/ (git-ignored; carried to the device):
-# kernel_test (native matrix instructions) and kernel_test_scalar (the portable scalar mma fallback, forced).
+# kernel_test (native matrix instructions), kernel_test_scalar (the portable scalar mma fallback, forced) and
+# kernel_test_small (the 64 KB-shared-memory tiles the AMD build uses, run on NVIDIA to test them).
 # NOVA_EXTRA_GENCODE overrides the extra sm_80 target (" " for sm_90a only, faster).
 set -e
 cd "$(dirname "$0")/../.."
@@ -14,4 +15,7 @@ nvcc $flags "$out/wino.o" "$out/direct.o" "$out/kernel_test.o" -o "$out/kernel_t
 nvcc $flags -DNOVA_MMA_FORCE_SCALAR -x cu -c src-hip/winograd/launch.hip -o "$out/wino_scalar.o"
 nvcc $flags -DNOVA_KERNEL_TEST_MMA='"scalar fallback"' -x cu -c test/kernels/kernel_test.cpp -o "$out/kernel_test_scalar.o"
 nvcc $flags "$out/wino_scalar.o" "$out/direct.o" "$out/kernel_test_scalar.o" -o "$out/kernel_test_scalar"
+nvcc $flags -DNOVA_WINO_SMALL_SHARED -x cu -c src-hip/winograd/launch.hip -o "$out/wino_small.o"
+nvcc $flags -DNOVA_KERNEL_TEST_MMA='"native, 64 KB tiles"' -x cu -c test/kernels/kernel_test.cpp -o "$out/kernel_test_small.o"
+nvcc $flags "$out/wino_small.o" "$out/direct.o" "$out/kernel_test_small.o" -o "$out/kernel_test_small"
 grep -E "spill" "$out/ptxas.log" | sort | uniq -c

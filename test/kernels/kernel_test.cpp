@@ -108,7 +108,7 @@ struct CheckResult {
 
 void check_shape(const Variant& v, const ConvShape& s, bool use_bias, bool relu, bool inject_nonfinite,
                  std::mt19937_64& rng) {
-  if (v.m != 0 && nova::wino_can_implement(s, v.m) != nullptr) return;
+  if (v.m != 0 && nova::wino_can_implement(s, v.m, v.compensated) != nullptr) return;
   use_filter_mode(v);
   if (v.m != 0 && v.in_kernel_filter != (nova::wino_filter_mode(s, v.m, v.compensated) == nova::WinoFilterMode::kInKernel))
     return;  // in-kernel filters do not apply to this shape
@@ -391,7 +391,8 @@ int main(int argc, char** argv) {
     const std::vector<Variant> variants = {
         {"direct", 0, false, 1e-3},   {"F2", 2, false, 2e-3},     {"F4", 4, false, 5e-3},
         {"F6", 6, false, 1e-2},       {"F6comp", 6, true, 2e-3},
-        {"F4comp", 4, true, 1e-3},    {"F2raw", 2, false, 2e-3, true}, {"F4raw", 4, false, 5e-3, true},
+        {"F4comp", 4, true, 1e-3},    {"F2comp", 2, true, 1e-3},
+        {"F2raw", 2, false, 2e-3, true}, {"F4raw", 4, false, 5e-3, true},
     };
     std::uniform_int_distribution<int> pick(0, 1 << 30);
     // Fixed edge shapes, then random ones.
