@@ -281,8 +281,8 @@ __device__ inline void store_output(const Params& p, const TileInfo& ti, int k, 
 
 // Calls store(t_local, k_local, ti, k, y) with y = Aᵀ M A for every (tile, k) of the block inside the output.
 template <class Cfg, class Store>
-__device__ inline void transform_output(const Params& p, const typename Cfg::EpilogueStorage& s, const TileInfo* info,
-                                        int k0, Store&& store) {
+__device__ inline void transform_block_outputs(const Params& p, const typename Cfg::EpilogueStorage& s,
+                                               const TileInfo* info, int k0, Store&& store) {
   constexpr int kA = Cfg::kAlpha, kM = Cfg::kM;
   for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * Cfg::kBlockK; pair += Cfg::kThreads) {
     const int k_local = pair % Cfg::kBlockK, t_local = pair / Cfg::kBlockK;
@@ -413,26 +413,26 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
                      &shared.epilogue.m[warp * Cfg::kPositionsPerWarp + q][16 * tt][16 * kt], 1, Cfg::kMLd);
   __syncthreads();
   if (p.c_split == 1) {
-    transform_output<Cfg>(p, shared.epilogue, info, k0,
-                          [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
+    transform_block_outputs<Cfg>(p, shared.epilogue, info, k0,
+                                 [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
 #pragma unroll
-                            for (int i = 0; i < Cfg::kM; ++i)
+                                   for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
-                              for (int j = 0; j < Cfg::kM; ++j) store_output(p, ti, k, i, j, y[i][j]);
-                          });
+                                     for (int j = 0; j < Cfg::kM; ++j) store_output(p, ti, k, i, j, y[i][j]);
+                                 });
     return;
   }
 #if defined(NOVA_ARCH_NV_HOPPER)
   // Each thread reads all α² values of its (tile, k) before writing the m² partial outputs over the first of
   // them, so the in-place write needs no barrier.
   auto& epilogue = shared.epilogue;
-  transform_output<Cfg>(p, epilogue, info, k0,
-                        [&](int t_local, int k_local, const TileInfo&, int, const float (&y)[Cfg::kM][Cfg::kM]) {
+  transform_block_outputs<Cfg>(
+      p, epilogue, info, k0, [&](int t_local, int k_local, const TileInfo&, int, const float (&y)[Cfg::kM][Cfg::kM]) {
 #pragma unroll
-                          for (int i = 0; i < Cfg::kM; ++i)
+        for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
-                            for (int j = 0; j < Cfg::kM; ++j) epilogue.m[i * Cfg::kM + j][t_local][k_local] = y[i][j];
-                        });
+          for (int j = 0; j < Cfg::kM; ++j) epilogue.m[i * Cfg::kM + j][t_local][k_local] = y[i][j];
+      });
   cluster::sync();  // every block's partial outputs are in its shared memory
   reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, rank);
   cluster::sync();  // no block leaves while another still reads its shared memory
