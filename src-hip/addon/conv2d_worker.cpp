@@ -213,7 +213,8 @@ private:
     void run() override {
         hipStream_t stream = device_stream(device());
         const ConvShape& s = baton_.shape;
-        if (baton_.winograd) {
+        // U where the kernel reads pre-transformed filters; the KRSC weights for direct and in-kernel filters.
+        if (baton_.winograd && wino_filter_mode(s, baton_.m, baton_.compensated) == WinoFilterMode::kPretransformed) {
             ScratchBuffer filter_scratch{device()};
             NOVA_HIP_CHECK(wino_prepare_filter(filter_krsc(baton_, filter_, filter_scratch, stream), output_, s,
                                                  baton_.m, baton_.compensated, stream));
@@ -263,7 +264,8 @@ Napi::Value winograd_filter_mode(const Napi::CallbackInfo& info) {
     return Napi::String::New(env, in_kernel ? "in-kernel" : "pre-transformed");
 }
 
-// preparedFilterBytes(args) → bytes prepareFilter writes: U for winograd, the KRSC filter for direct.
+// preparedFilterBytes(args) → bytes prepareFilter writes: U for winograd with pre-transformed filters, else the KRSC
+// filter.
 Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info) {
     const ConvBaton baton = read_baton(info.Env(), args_object(info));
     const size_t bytes = baton.winograd ? wino_filter_bytes(baton.shape, baton.m, baton.compensated) : filter_bytes(baton.shape);
