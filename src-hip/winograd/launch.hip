@@ -77,7 +77,8 @@ std::atomic<int> forced_filter_mode{0};
 
 // Blocks per cluster that split a block tile's channel steps (wino_fused.hpp). The cost of a launch is modelled
 // as waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs;
-// the constants are step-equivalents fitted on an H200 (bench/NOTES.md, channel split).
+// the constants are step-equivalents, checked against a measured sweep of every split on an H200 (bench/NOTES.md,
+// channel split).
 int choose_c_split(int64_t blocks, int blocks_per_sm, int steps, const DeviceFacts& facts) {
   if (!facts.clusters) return 1;
   const int forced = forced_c_split.load(std::memory_order_relaxed);
@@ -216,7 +217,8 @@ WinoFilterMode wino_filter_mode(const ConvShape& shape, int m, bool compensated)
   if (forced != 0) return forced == 2 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
   // Measured on an H200 (bench/NOTES.md, in-kernel filters) over 12 layers at batch 1 and 32: F(4,3) with raw
   // weights is as fast (batch 1, ±3 %) or faster (batch 32, 1–8 %) than with U, and needs no U in memory (4× the
-  // weights); F(2,3) with raw weights is 3–15 % slower (its filter transform costs more than its U saves).
+  // weights); F(2,3) with raw weights is slower on every layer, by up to 17 % (its filter transform costs more than
+  // its U saves).
   return m == 4 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
 #endif  // NOVA_WINO_SMALL_SHARED
 }

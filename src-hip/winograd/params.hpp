@@ -64,7 +64,7 @@ inline const char* can_implement(const ConvShape& s, int m, bool compensated) {
   return nullptr;
 }
 
-// filter: U from wino_transform_filter, or the raw KRSC weights for the in-kernel-filter kernels.
+// filter: U from wino_prepare_filter, or the raw KRSC weights for the in-kernel-filter kernels.
 inline Params make_params(const ConvShape& s, int m, const void* x, const void* filter, bool filter_in_kernel,
                           const void* bias, void* y, bool relu) {
   Params p{};
