@@ -2,15 +2,15 @@
 // accumulation, its fragment types, and the helpers that move fragments to and from shared memory, so that
 // callers never see which lane holds which element.
 //
-// Operand storage seen by callers (both operands contiguous along the reduction dimension k):
+// Operand storage seen by callers (load_a, load_b: contiguous along the reduction dimension k; fill_a: any):
 //   A: 16 rows (m) × 16 k,  element (m, k) at a[m * lda + k]
-//   B: 16 cols (n) × 16 k,  element (k, n) at b[n * ldb + k]
-//   D: 16 × 16 fp32,        element (m, n) stored at d[m * row_stride + n * col_stride]
+//   B: 16 cols (n) × 16 k,  element (k, n) at b[n * ldb + k]  (load_b_k_rows: given as rows of k instead)
+//   D: 16 × 16 fp32,        element (m, n) stored at d[m * row_stride + n * col_stride]  (store_d_half: as fp16)
 // Preconditions: a and b point to shared memory; every row start (a + m·lda, b + n·ldb, and 8 halves further) is
 // 16-byte aligned.
 //
 // Implementations, chosen per device-compilation pass:
-//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 loads, two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32.
+//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 (.trans) loads, two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32.
 //   AMD CDNA (NOVA_ARCH_CDNA, wave64):        __builtin_amdgcn_mfma_f32_16x16x16f16.
 //   Anything else:                             a scalar version built on warp shuffles (any warp width that
 //                                              divides 256 into 16-row groups: 32 or 64).
@@ -105,6 +105,47 @@ __device__ inline void load_b(FragB& f, const __half* b, int ldb) {
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 }
 
+// A built from values: element (m, k) is value(m, k), rounded to fp16 (for constant operands in registers).
+template <class Value>
+__device__ inline void fill_a(FragA& f, Value&& value) {
+  const int lane = lane_id();
+#if defined(NOVA_MMA_PTX)
+  const int g = lane >> 2, t = lane & 3;
+  for (int r = 0; r < 4; ++r) {
+    const int m = g + 8 * (r & 1), k = 2 * t + 8 * (r >> 1);
+    const __half2 pair = __floats2half2_rn(value(m, k), value(m, k + 1));
+    f.a[r] = *reinterpret_cast<const unsigned*>(&pair);
+  }
+#elif defined(NOVA_MMA_MFMA)
+  for (int i = 0; i < 4; ++i) f.a[i] = static_cast<_Float16>(value(lane & 15, 4 * (lane >> 4) + i));
+#else   // NOVA_MMA_SCALAR
+  const int m = lane / kLanesPerRow, k0 = (lane % kLanesPerRow) * kPerLane;
+  for (int i = 0; i < kPerLane; ++i) f.a[i] = value(m, k0 + i);
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+// B given as rows of k (n contiguous within a row): chunk(k, n0) points to the 8 values B(k, n0..n0+7), n0 ∈ {0, 8},
+// 16-byte aligned in shared memory. For operands stored k-major, such as staged input pixels × channels.
+template <class RowChunk>
+__device__ inline void load_b_k_rows(FragB& f, RowChunk&& chunk) {
+  const int lane = lane_id();
+#if defined(NOVA_MMA_PTX)
+  // ldmatrix.x4.trans over rows of k: matrices (k 0–7, n 0–7), (k 8–15, n 0–7), (k 0–7, n 8–15), (k 8–15, n 8–15)
+  // transposed are b[0][0], b[0][1], b[1][0], b[1][1].
+  const int k = (lane & 7) + ((lane >> 3) & 1) * 8, n0 = (lane >> 4) * 8;
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(chunk(k, n0)));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(f.b[0][0]), "=r"(f.b[0][1]), "=r"(f.b[1][0]), "=r"(f.b[1][1])
+               : "r"(address));
+#elif defined(NOVA_MMA_MFMA)
+  const int n = lane & 15;
+  for (int i = 0; i < 4; ++i) f.b[i] = static_cast<_Float16>(__half2float(chunk(4 * (lane >> 4) + i, n & 8)[n & 7]));
+#else   // NOVA_MMA_SCALAR
+  const int n = lane / kLanesPerRow, k0 = (lane % kLanesPerRow) * kPerLane;
+  for (int i = 0; i < kPerLane; ++i) f.b[i] = __half2float(chunk(k0 + i, n & 8)[n & 7]);
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
 // d += a · b
 __device__ inline void mma(FragD& d, const FragA& a, const FragB& b) {
 #if defined(NOVA_MMA_PTX)
@@ -151,6 +192,37 @@ __device__ inline void store_d(const FragD& f, float* d, int row_stride, int col
   const int m = lane / kLanesPerRow, n0 = (lane % kLanesPerRow) * kPerLane;
   for (int j = 0; j < kPerLane; ++j) d[m * row_stride + (n0 + j) * col_stride] = f.d[j];
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+// D rounded to fp16 at hi[m * row_stride + n] (row_stride even, hi 4-byte aligned); with lo, the residual D − hi
+// rounded to fp16 at the same offsets in lo (the compensated hi + lo storage).
+__device__ inline void store_d_half(const FragD& f, __half* hi, __half* lo, int row_stride) {
+  const int lane = lane_id();
+#if defined(NOVA_MMA_PTX)
+  const int g = lane >> 2, t = lane & 3;
+  for (int h = 0; h < 2; ++h)
+    for (int r = 0; r < 2; ++r) {
+      const int at = (g + 8 * r) * row_stride + 8 * h + 2 * t;
+      const float v0 = f.d[h][2 * r], v1 = f.d[h][2 * r + 1];
+      const __half2 rounded = __floats2half2_rn(v0, v1);
+      *reinterpret_cast<__half2*>(hi + at) = rounded;
+      if (lo)
+        *reinterpret_cast<__half2*>(lo + at) =
+            __floats2half2_rn(v0 - __low2float(rounded), v1 - __high2float(rounded));
+    }
+#else   // !NOVA_MMA_PTX: one element at a time
+  const auto put = [&](int m, int n, float value) {
+    const __half rounded = __float2half_rn(value);
+    hi[m * row_stride + n] = rounded;
+    if (lo) lo[m * row_stride + n] = __float2half_rn(value - __half2float(rounded));
+  };
+#if defined(NOVA_MMA_MFMA)
+  for (int i = 0; i < 4; ++i) put(4 * (lane >> 4) + i, lane & 15, f.d[i]);
+#else   // NOVA_MMA_SCALAR
+  const int m = lane / kLanesPerRow, n0 = (lane % kLanesPerRow) * kPerLane;
+  for (int j = 0; j < kPerLane; ++j) put(m, n0 + j, f.d[j]);
+#endif  // NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+#endif  // NOVA_MMA_PTX
 }
 
 // Asynchronous 16-byte global → shared copies (cp.async on NVIDIA sm_80+, a plain copy elsewhere), so a block

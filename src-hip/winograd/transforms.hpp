@@ -85,6 +85,51 @@ __device__ inline void transform_input(float (&d)[M + 2][M + 2], float (&v)[M + 
     apply_bt<M>([&](int l) { return d[i][l]; }, [&](int j, float value) { v[i][j] = value; });
 }
 
+// The input transform as one α²×α² matrix on a tile flattened row-major: V(i·α + j) = Σ Bᵀ(i, l) Bᵀ(j, m) d(l·α + m).
+template <int M>
+NOVA_HD constexpr double input_transform_kron(int row, int col) {
+  constexpr int kA = M + 2;
+  return static_cast<double>(F3<M>::bt(row / kA, col / kA)) * F3<M>::bt(row % kA, col % kA);
+}
+
+// Whether x is an fp16 value exactly (normal range; no coefficient here is subnormal).
+NOVA_HD constexpr bool exact_in_fp16(double x) {
+  if (x == 0.0) return true;
+  double mantissa = x < 0.0 ? -x : x;
+  if (mantissa > 65504.0) return false;
+  int exponent = 0;
+  for (; mantissa >= 2048.0; mantissa /= 2.0) ++exponent;
+  for (; mantissa < 1024.0; mantissa *= 2.0) --exponent;
+  return exponent >= -24 && mantissa == static_cast<double>(static_cast<long long>(mantissa));
+}
+
+// Whether every entry of Bᵀ ⊗ Bᵀ is an fp16 value: then an fp16 matrix product with fp32 accumulation computes the
+// fp32 input transform (exact products, one rounding when V is stored). True for the F(2,3) and F(6,3) points,
+// not for F(4,3)'s (products such as (225/256)² need up to 16 significant bits).
+template <int M>
+NOVA_HD constexpr bool input_transform_exact_in_fp16() {
+  constexpr int kPositions = (M + 2) * (M + 2);
+  for (int row = 0; row < kPositions; ++row)
+    for (int col = 0; col < kPositions; ++col)
+      if (!exact_in_fp16(input_transform_kron<M>(row, col))) return false;
+  return true;
+}
+
+// Bᵀ ⊗ Bᵀ in device memory, for the kernels that load it as matrix-unit operands (a per-lane gather).
+template <int M>
+struct InputKron {
+  float v[(M + 2) * (M + 2)][(M + 2) * (M + 2)];
+};
+template <int M>
+NOVA_HD constexpr InputKron<M> make_input_kron() {
+  InputKron<M> table{};
+  for (int row = 0; row < (M + 2) * (M + 2); ++row)
+    for (int col = 0; col < (M + 2) * (M + 2); ++col) table.v[row][col] = static_cast<float>(input_transform_kron<M>(row, col));
+  return table;
+}
+template <int M>
+__device__ constexpr InputKron<M> kInputKron = make_input_kron<M>();
+
 // U = G g Gᵀ for a 3×3 filter g.
 template <int M>
 __device__ inline void transform_filter(const float (&g)[3][3], float (&u)[M + 2][M + 2]) {

@@ -3,7 +3,9 @@
 //     load_input_tile    the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
 //                        (16-byte copies along C; scalar loads when C is not a multiple of 8 or when compensated)
 //     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously
-//     transform_input    V = Bᵀ d B per (tile, channel) thread, fp32 math, stored fp16 (hi, lo) in shared memory
+//     transform_input    V = Bᵀ d B, fp32 math, stored fp16 (hi, lo) in shared memory: on the matrix units as
+//                        (Bᵀ ⊗ Bᵀ)·d where the input is staged and Bᵀ ⊗ Bᵀ is exact in fp16 (F(2,3), F(6,3)),
+//                        else one (tile, channel) per thread
 //     multiply           M[ξ] += U[ξ] · V[ξ] on the matrix units, fp32 accumulators in registers; warp w owns
 //                        positions ξ ∈ [w·α²/kWarps, (w+1)·α²/kWarps)
 //   then transform_output Y = Aᵀ M A (fp32, through shared memory) and the epilogue (bias, ReLU, fp16 store).
@@ -62,10 +64,24 @@ struct FusedConfig {
                 "in-kernel filters: staged input, one U buffer (the raw weights are double-buffered), no lo plane");
   static constexpr int kRawFilterStages = kFilterInKernel ? 2 : 1;
   static_assert(!kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
+  // The input transform on the matrix units: per staged tile, D(ξ, channel) = Σ_pixel (Bᵀ ⊗ Bᵀ)(ξ, pixel) ·
+  // d(pixel, channel), the 16×16 blocks of Bᵀ ⊗ Bᵀ held as A fragments (warp w owns the row block
+  // w % kInputBlocks). Only where Bᵀ ⊗ Bᵀ is exact in fp16 and fills whole blocks (F(2,3), F(6,3)): F(4,3) as
+  // hi + lo terms padded to 48×48 was 40–60 % slower than on the CUDA cores (bench/NOTES.md).
+  static constexpr int kInputBlocks = kPositions / 16;
+  static constexpr bool kInputOnMatrixUnits =
+      kStageInput && kPositions % 16 == 0 && kWarps % kInputBlocks == 0 && input_transform_exact_in_fp16<M>();
+  // Pitch (halves) of the V rows of one position ξ: +8 so the 16 ξ rows of a fragment store fall in distinct banks.
+  static constexpr int kVPitch = kBlockTiles * kLd + 8;
+  // Offset (halves) of (pixel, channel) in a staged tile. For the matrix-unit transform the two 8-channel halves
+  // of a pixel swap every 4 pixels, so the 8 pixel rows one ldmatrix reads fall in distinct banks.
+  NOVA_HD static constexpr int raw_offset(int pixel, int channel) {
+    return pixel * kChannelStep + (kInputOnMatrixUnits ? channel ^ (((pixel >> 2) & 1) << 3) : channel);
+  }
 
   struct MainLoopStorage {
     __half raw[kRawStages][kStageInput ? kBlockTiles : 1][kRawTilePitch];
-    __half v[kPlanes][kPositions][kBlockTiles][kLd];  // V(ξ, tile, channel)
+    __half v[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [ξ][tile · kLd + channel]
     __half u[kFilterStages][kPlanes][kPositions][kBlockK][kLd];  // U(ξ, k, channel)
     __half g[kRawFilterStages][kFilterInKernel ? kBlockK : 1][9][kLd];  // raw weights (k, tap, channel)
   };
@@ -130,7 +146,7 @@ __device__ inline void load_input_tile_async(const Params& p, const TileInfo* in
     const int c = c0 + 8 * half_pixel;
     const bool valid = ((ti.row_mask >> i) & (ti.col_mask >> j) & 1u) && c < p.c;
     const __half* src = valid ? p.x + ti.input_offset + i * row_stride + static_cast<int64_t>(j) * p.c + c : p.x;
-    mma::copy_async_16(&raw[t][pixel * kChannelStep + 8 * half_pixel], src, valid);
+    mma::copy_async_16(&raw[t][Cfg::raw_offset(pixel, 8 * half_pixel)], src, valid);
   }
 }
 
@@ -159,31 +175,54 @@ __device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kA
 #pragma unroll
     for (int j = 0; j < kA; ++j) {
       const __half hi = __float2half_rn(v[i][j]);
-      s.v[0][i * kA + j][t_local][c_local] = hi;
+      s.v[0][i * kA + j][t_local * Cfg::kLd + c_local] = hi;
       if constexpr (Cfg::kCompensated)
-        s.v[Cfg::kPlanes - 1][i * kA + j][t_local][c_local] = __float2half_rn(v[i][j] - __half2float(hi));
+        s.v[Cfg::kPlanes - 1][i * kA + j][t_local * Cfg::kLd + c_local] = __float2half_rn(v[i][j] - __half2float(hi));
     }
 }
 
-// One (tile, channel) pair per thread per round; d from the staged tiles or from device memory.
+// V for the step's 16 channels: on the matrix units from the staged tiles (Cfg::kInputOnMatrixUnits), else one
+// (tile, channel) pair per thread per round with d from the staged tiles or from device memory.
 template <class Cfg, bool kStaged>
 __device__ inline void transform_input_step(const Params& p, const TileInfo* info, typename Cfg::MainLoopStorage& s,
-                                            int stage, int c0) {
+                                            int stage, int c0, int warp,
+                                            const mma::FragA (&bb)[Cfg::kInputBlocks]) {
   constexpr int kA = Cfg::kAlpha;
-  for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * kChannelStep; pair += Cfg::kThreads) {
-    const int c_local = pair % kChannelStep, t_local = pair / kChannelStep;
-    float d[kA][kA];
-    if constexpr (kStaged) {
-      const __half* tile = &s.raw[stage][t_local][c_local];
+  if constexpr (kStaged && Cfg::kInputOnMatrixUnits) {
+    constexpr int kTileStride = Cfg::kWarps / Cfg::kInputBlocks;  // warps per 16-row block
+    static_assert(Cfg::kBlockTiles % kTileStride == 0, "every warp transforms as many tiles");
+    const int block = warp % Cfg::kInputBlocks;
+#pragma unroll 2
+    for (int j = 0; j < Cfg::kBlockTiles / kTileStride; ++j) {
+      const int t = warp / Cfg::kInputBlocks + j * kTileStride;
+      const __half* tile = s.raw[stage][t];
+      mma::FragD d;
+      mma::zero(d);
 #pragma unroll
-      for (int i = 0; i < kA; ++i)
-#pragma unroll
-        for (int j = 0; j < kA; ++j) d[i][j] = __half2float(tile[(i * kA + j) * kChannelStep]);
-    } else {
-      const TileInfo ti = info[t_local];
-      load_input_tile_scalar<Cfg>(p, ti, c0 + c_local, d);
+      for (int chunk = 0; chunk < Cfg::kInputBlocks; ++chunk) {
+        mma::FragB pixels;
+        mma::load_b_k_rows(pixels, [&](int k, int n0) { return tile + Cfg::raw_offset(16 * chunk + k, n0); });
+        mma::mma(d, bb[chunk], pixels);
+      }
+      mma::store_d_half(d, &s.v[0][16 * block][t * Cfg::kLd],
+                        Cfg::kCompensated ? &s.v[Cfg::kPlanes - 1][16 * block][t * Cfg::kLd] : nullptr, Cfg::kVPitch);
     }
-    transform_input_and_store<Cfg>(d, s, t_local, c_local);
+  } else {
+    for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * kChannelStep; pair += Cfg::kThreads) {
+      const int c_local = pair % kChannelStep, t_local = pair / kChannelStep;
+      float d[kA][kA];
+      if constexpr (kStaged) {
+        const __half* tile = s.raw[stage][t_local];
+#pragma unroll
+        for (int i = 0; i < kA; ++i)
+#pragma unroll
+          for (int j = 0; j < kA; ++j) d[i][j] = __half2float(tile[Cfg::raw_offset(i * kA + j, c_local)]);
+      } else {
+        const TileInfo ti = info[t_local];
+        load_input_tile_scalar<Cfg>(p, ti, c0 + c_local, d);
+      }
+      transform_input_and_store<Cfg>(d, s, t_local, c_local);
+    }
   }
 }
 
@@ -251,8 +290,8 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stag
     mma::FragB v_hi[Cfg::kTTiles], v_lo[Cfg::kTTiles];
 #pragma unroll
     for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
-      mma::load_b(v_hi[tt], &s.v[0][position][16 * tt][0], Cfg::kLd);
-      if constexpr (Cfg::kCompensated) mma::load_b(v_lo[tt], &s.v[1][position][16 * tt][0], Cfg::kLd);
+      mma::load_b(v_hi[tt], &s.v[0][position][16 * tt * Cfg::kLd], Cfg::kLd);
+      if constexpr (Cfg::kCompensated) mma::load_b(v_lo[tt], &s.v[1][position][16 * tt * Cfg::kLd], Cfg::kLd);
     }
 #pragma unroll
     for (int kt = 0; kt < Cfg::kKTiles; ++kt) {
@@ -343,6 +382,14 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
 #pragma unroll
       for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
   __syncthreads();
+  // This warp's 16-row block of Bᵀ ⊗ Bᵀ, one A fragment per 16-pixel chunk, for the matrix-unit input transform.
+  mma::FragA input_transform[Cfg::kInputBlocks];
+  if constexpr (kStaged && Cfg::kInputOnMatrixUnits)
+#pragma unroll
+    for (int chunk = 0; chunk < Cfg::kInputBlocks; ++chunk)
+      mma::fill_a(input_transform[chunk], [&](int m, int k) {
+        return kInputKron<Cfg::kM>.v[16 * (warp % Cfg::kInputBlocks) + m][16 * chunk + k];
+      });
 
   // This block's channel steps: all of them, or its rank's share of a cluster's.
   const int steps = (p.c + kChannelStep - 1) / kChannelStep;
@@ -372,7 +419,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       mma::copy_async_commit();
       mma::copy_async_wait<1>();  // this step's group has landed
       __syncthreads();
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0);
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0, warp, input_transform);
       if constexpr (Cfg::kFilterInKernel) transform_filter_step<Cfg>(main_loop, step % 2);
       __syncthreads();
       multiply<Cfg>(main_loop, Cfg::kFilterInKernel ? 0 : step % 2, warp, acc);
@@ -394,7 +441,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       mma::copy_async_commit();
       mma::copy_async_wait<2>();  // this step's input tiles have landed
       __syncthreads();
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0);
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0, warp, input_transform);
       mma::copy_async_wait<1>();  // this step's U has landed
       __syncthreads();
       multiply<Cfg>(main_loop, 0, warp, acc);

@@ -1,6 +1,6 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
-// Build: see test/kernels/build.sh.  Run: kernel_test [--bench] [--seed N]
+// Build: see test/kernels/build.sh.  Run: kernel_test [--bench [--no-sweep]] [--seed N]
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -273,7 +273,7 @@ float time_us(Launch&& launch, int buffers, int reps) {
   return median(times);
 }
 
-void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
+void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rng) {
   const Layer layers[] = {
       {"resnet50 64x56", 1, 64, 56, 64},     {"resnet50 256x14", 1, 256, 14, 256}, {"vgg16 256x56", 1, 256, 56, 256},
       {"sd15 320x64", 1, 320, 64, 320},      {"sd15 640x32", 1, 640, 32, 640},     {"sd15 1280x16", 1, 1280, 16, 1280},
@@ -322,6 +322,7 @@ void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
     std::printf("\n");
   }
   // Each tile size with the channel split forced to 1, 2, 4, 8 blocks per cluster, and the launcher's choice.
+  if (!sweep) return;
   nova::wino_force_filter_mode(0);  // each tile size in its measured filter mode
   std::printf("\nSPLIT SWEEP (µs per call, same method; F4 in-kernel filters, F2/F6 pre-transformed)\n%-18s %3s", "layer", "N");
   for (const int m : {2, 4, 6})
@@ -360,12 +361,13 @@ void bench(const std::vector<Variant>& variants, std::mt19937_64& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool do_bench = false;
+  bool do_bench = false, sweep = true;
   int profile_m = 0;
   bool large = false;  // --large: the > 2^31-element check (needs ~10 GB of device memory)  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32, for a profiler
   uint64_t seed = 20261126;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
+    if (!std::strcmp(argv[i], "--no-sweep")) sweep = false;
     if (!std::strcmp(argv[i], "--large")) large = true;
     if (!std::strcmp(argv[i], "--profile") && i + 1 < argc) profile_m = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
@@ -449,7 +451,7 @@ int main(int argc, char** argv) {
     check_layout(rng);
     if (large) check_large(rng);
     std::printf("\nCORRECTNESS: %s (%d failures)\n", g_failures ? "FAIL" : "PASS", g_failures);
-    if (do_bench) bench(variants, rng);
+    if (do_bench) bench(variants, sweep, rng);
   } catch (const std::exception& e) {
     std::printf("ERROR: %s\n", e.what());
     return 2;
