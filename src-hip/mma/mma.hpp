@@ -4,13 +4,14 @@
 //
 // Operand storage seen by callers (load_a, load_b: contiguous along the reduction dimension k; fill_a: any):
 //   A: 16 rows (m) × 16 k,  element (m, k) at a[m * lda + k]
-//   B: 16 cols (n) × 16 k,  element (k, n) at b[n * ldb + k]  (load_b_k_rows: given as rows of k instead)
+//   B: 16 cols (n) × 16 k,  given as rows of n, 8 consecutive k at a time (load_b_k_rows: as rows of k)
 //   D: 16 × 16 fp32,        element (m, n) stored at d[m * row_stride + n * col_stride]  (store_d_half: as fp16)
 // Preconditions: a and b point to shared memory; every row start (a + m·lda, b + n·ldb, and 8 halves further) is
 // 16-byte aligned.
 //
 // Implementations, chosen per device-compilation pass:
-//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 (.trans) loads, two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32.
+//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 (.trans) loads, two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32;
+//                                              on sm_90a also warpgroup products (wgmma, NOVA_MMA_WGMMA).
 //   AMD CDNA (NOVA_ARCH_CDNA, wave64):        __builtin_amdgcn_mfma_f32_16x16x16f16.
 //   Anything else:                             a scalar version built on warp shuffles (any warp width that
 //                                              divides 256 into 16-row groups: 32 or 64).
@@ -86,23 +87,33 @@ __device__ inline void load_a(FragA& f, const __half* a, int lda) {
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 }
 
-__device__ inline void load_b(FragB& f, const __half* b, int ldb) {
+// B given as rows of n (k contiguous within a row): chunk(n, k0) points to the 8 values B(k0..k0+7, n), k0 ∈ {0, 8},
+// 16-byte aligned in shared memory.
+template <class RowChunk>
+__device__ inline void load_b(FragB& f, RowChunk&& chunk) {
   const int lane = lane_id();
 #if defined(NOVA_MMA_PTX)
-  // ldmatrix.x4 over the stored [n][k] rows: matrices (n 0–7, k 0–7), (n 0–7, k 8–15), (n 8–15, k 0–7),
-  // (n 8–15, k 8–15) are b[0][0], b[0][1], b[1][0], b[1][1].
-  const int n = (lane & 7) + ((lane >> 4) << 3), k = ((lane >> 3) & 1) * 8;
-  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(b + n * ldb + k));
+  // ldmatrix.x4 over the rows of n: matrices (n 0–7, k 0–7), (n 0–7, k 8–15), (n 8–15, k 0–7), (n 8–15, k 8–15)
+  // are b[0][0], b[0][1], b[1][0], b[1][1].
+  const int n = (lane & 7) + ((lane >> 4) << 3), k0 = ((lane >> 3) & 1) * 8;
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(chunk(n, k0)));
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(f.b[0][0]), "=r"(f.b[0][1]), "=r"(f.b[1][0]), "=r"(f.b[1][1])
                : "r"(address));
 #elif defined(NOVA_MMA_MFMA)
-  const __half* p = b + (lane & 15) * ldb + 4 * (lane >> 4);
-  for (int i = 0; i < 4; ++i) f.b[i] = static_cast<_Float16>(__half2float(p[i]));
+  for (int i = 0; i < 4; ++i) {
+    const int k = 4 * (lane >> 4) + i;
+    f.b[i] = static_cast<_Float16>(__half2float(chunk(lane & 15, k & 8)[k & 7]));
+  }
 #else   // NOVA_MMA_SCALAR
-  const __half* p = b + (lane / kLanesPerRow) * ldb + (lane % kLanesPerRow) * kPerLane;
-  for (int i = 0; i < kPerLane; ++i) f.b[i] = __half2float(p[i]);
+  const int n = lane / kLanesPerRow, k0 = (lane % kLanesPerRow) * kPerLane;
+  for (int i = 0; i < kPerLane; ++i) f.b[i] = __half2float(chunk(n, (k0 + i) & 8)[(k0 + i) & 7]);
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+// B stored as rows of n with pitch ldb: element (k, n) at b[n * ldb + k].
+__device__ inline void load_b(FragB& f, const __half* b, int ldb) {
+  load_b(f, [&](int n, int k0) { return b + n * ldb + k0; });
 }
 
 // A built from values: element (m, k) is value(m, k), rounded to fp16 (for constant operands in registers).
@@ -194,27 +205,29 @@ __device__ inline void store_d(const FragD& f, float* d, int row_stride, int col
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 }
 
-// D rounded to fp16 at hi[m * row_stride + n] (row_stride even, hi 4-byte aligned); with lo, the residual D − hi
-// rounded to fp16 at the same offsets in lo (the compensated hi + lo storage).
-__device__ inline void store_d_half(const FragD& f, __half* hi, __half* lo, int row_stride) {
+// D rounded to fp16 at at(m, n) (elements n and n + 1 adjacent for even n, 4-byte aligned); with lo_offset > 0
+// also the residual D − hi rounded to fp16 at at(m, n) + lo_offset (the compensated hi + lo storage).
+template <class At>
+__device__ inline void store_d_half(const FragD& f, At&& at, int lo_offset) {
   const int lane = lane_id();
 #if defined(NOVA_MMA_PTX)
   const int g = lane >> 2, t = lane & 3;
   for (int h = 0; h < 2; ++h)
     for (int r = 0; r < 2; ++r) {
-      const int at = (g + 8 * r) * row_stride + 8 * h + 2 * t;
+      __half* hi = at(g + 8 * r, 8 * h + 2 * t);
       const float v0 = f.d[h][2 * r], v1 = f.d[h][2 * r + 1];
       const __half2 rounded = __floats2half2_rn(v0, v1);
-      *reinterpret_cast<__half2*>(hi + at) = rounded;
-      if (lo)
-        *reinterpret_cast<__half2*>(lo + at) =
+      *reinterpret_cast<__half2*>(hi) = rounded;
+      if (lo_offset > 0)
+        *reinterpret_cast<__half2*>(hi + lo_offset) =
             __floats2half2_rn(v0 - __low2float(rounded), v1 - __high2float(rounded));
     }
 #else   // !NOVA_MMA_PTX: one element at a time
   const auto put = [&](int m, int n, float value) {
+    __half* hi = at(m, n);
     const __half rounded = __float2half_rn(value);
-    hi[m * row_stride + n] = rounded;
-    if (lo) lo[m * row_stride + n] = __float2half_rn(value - __half2float(rounded));
+    *hi = rounded;
+    if (lo_offset > 0) hi[lo_offset] = __float2half_rn(value - __half2float(rounded));
   };
 #if defined(NOVA_MMA_MFMA)
   for (int i = 0; i < 4; ++i) put(4 * (lane >> 4) + i, lane & 15, f.d[i]);
@@ -224,6 +237,45 @@ __device__ inline void store_d_half(const FragD& f, __half* hi, __half* lo, int 
 #endif  // NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 #endif  // NOVA_MMA_PTX
 }
+
+#if defined(NOVA_MMA_PTX) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// Warpgroup products (wgmma, sm_90a only): the 4 warps of a warpgroup (warps 4w..4w+3) compute a 64-row D
+// together, each warp holding its 16 rows as FragD pieces (the m16n8 D layout, one FragD per 16 columns) and
+// passing its 16 rows of A as a FragA (the m16n8k16 A layout); B is read from shared memory through a descriptor.
+#define NOVA_MMA_WGMMA 1
+
+// Descriptor of a shared-memory B operand stored k-major without swizzle: 8×8 core matrices (8 rows of n, 8
+// consecutive k each, 128 contiguous bytes); core matrices adjacent in k are k_stride bytes apart, in n n_stride.
+__device__ inline unsigned long long warpgroup_descriptor(const void* shared, int k_stride, int n_stride) {
+  const unsigned long long address = static_cast<unsigned>(__cvta_generic_to_shared(shared));
+  return ((address >> 4) & 0x3fff) | (static_cast<unsigned long long>((k_stride >> 4) & 0x3fff) << 16) |
+         (static_cast<unsigned long long>((n_stride >> 4) & 0x3fff) << 32);
+}
+
+// Makes this thread's shared-memory stores visible to later warpgroup products (they read through the async
+// proxy); call before the barrier that hands the data over.
+__device__ inline void warpgroup_publish_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+// Orders this warp's register writes (accumulators, A fragments) before the next warpgroup products.
+__device__ inline void warpgroup_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ inline void warpgroup_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int kPendingGroups>
+__device__ inline void warpgroup_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPendingGroups) : "memory");
+}
+
+// d (64 × 32, this warp's 16 rows in d[0] for n 0–15 and d[1] for n 16–31) += a (64 × 16) · b (16 × 32).
+__device__ inline void warpgroup_mma_n32(FragD (&d)[2], const FragA& a, unsigned long long b) {
+  asm volatile(
+      "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, 1, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
+      "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, accumulate, 1, 1, 0;\n}\n"
+      : "+f"(d[0].d[0][0]), "+f"(d[0].d[0][1]), "+f"(d[0].d[0][2]), "+f"(d[0].d[0][3]),
+        "+f"(d[0].d[1][0]), "+f"(d[0].d[1][1]), "+f"(d[0].d[1][2]), "+f"(d[0].d[1][3]),
+        "+f"(d[1].d[0][0]), "+f"(d[1].d[0][1]), "+f"(d[1].d[0][2]), "+f"(d[1].d[0][3]),
+        "+f"(d[1].d[1][0]), "+f"(d[1].d[1][1]), "+f"(d[1].d[1][2]), "+f"(d[1].d[1][3])
+      : "r"(a.a[0]), "r"(a.a[1]), "r"(a.a[2]), "r"(a.a[3]), "l"(b));
+}
+#endif  // NOVA_MMA_PTX && __CUDA_ARCH_FEAT_SM90_ALL
 
 // Asynchronous 16-byte global → shared copies (cp.async on NVIDIA sm_80+, a plain copy elsewhere), so a block
 // can issue the next operand loads and keep computing. `valid == false` writes zeros. Both addresses 16-byte

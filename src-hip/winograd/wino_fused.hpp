@@ -71,8 +71,16 @@ struct FusedConfig {
   static constexpr int kInputBlocks = kPositions / 16;
   static constexpr bool kInputOnMatrixUnits =
       kStageInput && kPositions % 16 == 0 && kWarps % kInputBlocks == 0 && input_transform_exact_in_fp16<M>();
-  // Pitch (halves) of the V rows of one position ξ: +8 so the 16 ξ rows of a fragment store fall in distinct banks.
-  static constexpr int kVPitch = kBlockTiles * kLd + 8;
+  // V(ξ, tile, channel) at v[ξ][v_offset(tile, channel)]: 8 tiles × 8 channels per 128-byte core matrix (the
+  // operand layout of ldmatrix and of wgmma), the two channel halves of 8 tiles kVHalfStride halves apart (80, not
+  // 64: a warp's fp16 stores of two tiles × 16 channels fall in distinct banks).
+  static constexpr int kVHalfStride = 80;
+  static constexpr int kVGroupStride = 2 * kVHalfStride;
+  NOVA_HD static constexpr int v_offset(int tile, int channel) {
+    return (tile / 8) * kVGroupStride + (channel / 8) * kVHalfStride + (tile % 8) * 8 + channel % 8;
+  }
+  // Halves per position ξ: +8 so the 16 ξ rows of a fragment store fall in distinct banks.
+  static constexpr int kVPitch = kBlockTiles / 8 * kVGroupStride + 8;
   // Offset (halves) of (pixel, channel) in a staged tile. For the matrix-unit transform the two 8-channel halves
   // of a pixel swap every 4 pixels, so the 8 pixel rows one ldmatrix reads fall in distinct banks.
   NOVA_HD static constexpr int raw_offset(int pixel, int channel) {
@@ -81,7 +89,7 @@ struct FusedConfig {
 
   struct MainLoopStorage {
     __half raw[kRawStages][kStageInput ? kBlockTiles : 1][kRawTilePitch];
-    __half v[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [ξ][tile · kLd + channel]
+    __half v[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [ξ][v_offset(tile, channel)]
     __half u[kFilterStages][kPlanes][kPositions][kBlockK][kLd];  // U(ξ, k, channel)
     __half g[kRawFilterStages][kFilterInKernel ? kBlockK : 1][9][kLd];  // raw weights (k, tap, channel)
   };
@@ -175,9 +183,9 @@ __device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kA
 #pragma unroll
     for (int j = 0; j < kA; ++j) {
       const __half hi = __float2half_rn(v[i][j]);
-      s.v[0][i * kA + j][t_local * Cfg::kLd + c_local] = hi;
+      s.v[0][i * kA + j][Cfg::v_offset(t_local, c_local)] = hi;
       if constexpr (Cfg::kCompensated)
-        s.v[Cfg::kPlanes - 1][i * kA + j][t_local * Cfg::kLd + c_local] = __float2half_rn(v[i][j] - __half2float(hi));
+        s.v[Cfg::kPlanes - 1][i * kA + j][Cfg::v_offset(t_local, c_local)] = __float2half_rn(v[i][j] - __half2float(hi));
     }
 }
 
@@ -204,8 +212,9 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
         mma::load_b_k_rows(pixels, [&](int k, int n0) { return tile + Cfg::raw_offset(16 * chunk + k, n0); });
         mma::mma(d, bb[chunk], pixels);
       }
-      mma::store_d_half(d, &s.v[0][16 * block][t * Cfg::kLd],
-                        Cfg::kCompensated ? &s.v[Cfg::kPlanes - 1][16 * block][t * Cfg::kLd] : nullptr, Cfg::kVPitch);
+      mma::store_d_half(
+          d, [&](int m, int n) { return &s.v[0][16 * block + m][Cfg::v_offset(t, n)]; },
+          Cfg::kCompensated ? Cfg::kPositions * Cfg::kVPitch : 0);
     }
   } else {
     for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * kChannelStep; pair += Cfg::kThreads) {
@@ -290,8 +299,9 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stag
     mma::FragB v_hi[Cfg::kTTiles], v_lo[Cfg::kTTiles];
 #pragma unroll
     for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
-      mma::load_b(v_hi[tt], &s.v[0][position][16 * tt * Cfg::kLd], Cfg::kLd);
-      if constexpr (Cfg::kCompensated) mma::load_b(v_lo[tt], &s.v[1][position][16 * tt * Cfg::kLd], Cfg::kLd);
+      mma::load_b(v_hi[tt], [&](int n, int k0) { return &s.v[0][position][Cfg::v_offset(16 * tt + n, k0)]; });
+      if constexpr (Cfg::kCompensated)
+        mma::load_b(v_lo[tt], [&](int n, int k0) { return &s.v[1][position][Cfg::v_offset(16 * tt + n, k0)]; });
     }
 #pragma unroll
     for (int kt = 0; kt < Cfg::kKTiles; ++kt) {
@@ -309,6 +319,50 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stag
     }
   }
 }
+
+// Whether this compilation pass multiplies with warpgroup products (sm_90a): a block tile of 64 output channels
+// (the wgmma M) × 32 tiles (its N), each warpgroup owning a share of the positions and each of its warps 16 of
+// the output channels.
+template <class Cfg>
+__device__ constexpr bool warpgroup_multiply() {
+#if defined(NOVA_MMA_WGMMA)
+  return Cfg::kBlockK == 64 && Cfg::kBlockTiles == 32 && Cfg::kWarps % 4 == 0 &&
+         Cfg::kPositions % (Cfg::kWarps / 4) == 0;
+#else   // !NOVA_MMA_WGMMA
+  return false;
+#endif  // NOVA_MMA_WGMMA
+}
+
+#if defined(NOVA_MMA_WGMMA)
+// M[ξ] += U[ξ] · V[ξ] for the kPositionsPerGroup positions of this warp's warpgroup: U from registers (this warp's
+// 16 output channels, all loaded before the products so no product waits on a register write), V through a
+// descriptor of its core-matrix layout.
+template <class Cfg, int kPositionsPerGroup>
+__device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s, int stage, int warp,
+                                          mma::FragD (&acc)[kPositionsPerGroup][1][2]) {
+  constexpr int kKStride = 2 * Cfg::kVHalfStride, kNStride = 2 * Cfg::kVGroupStride;  // bytes
+  const int row0 = 16 * (warp % 4), position0 = (warp / 4) * kPositionsPerGroup;
+  mma::FragA u[kPositionsPerGroup][Cfg::kPlanes];
+#pragma unroll
+  for (int q = 0; q < kPositionsPerGroup; ++q)
+#pragma unroll
+    for (int plane = 0; plane < Cfg::kPlanes; ++plane)
+      mma::load_a(u[q][plane], &s.u[stage][plane][position0 + q][row0][0], Cfg::kLd);
+  mma::warpgroup_fence();
+#pragma unroll
+  for (int q = 0; q < kPositionsPerGroup; ++q) {
+    const auto v_hi = mma::warpgroup_descriptor(&s.v[0][position0 + q][0], kKStride, kNStride);
+    mma::warpgroup_mma_n32(acc[q][0], u[q][0], v_hi);
+    if constexpr (Cfg::kCompensated) {
+      mma::warpgroup_mma_n32(acc[q][0], u[q][0],
+                             mma::warpgroup_descriptor(&s.v[1][position0 + q][0], kKStride, kNStride));
+      mma::warpgroup_mma_n32(acc[q][0], u[q][1], v_hi);
+    }
+  }
+  mma::warpgroup_commit();
+  mma::warpgroup_wait<0>();  // V and U are overwritten after the next barrier
+}
+#endif  // NOVA_MMA_WGMMA
 
 // Bias, ReLU and the fp16 store of output (i, j) of a tile for channel k, if it lies inside the image.
 __device__ inline void store_output(const Params& p, const TileInfo& ti, int k, int i, int j, float value) {
@@ -374,13 +428,34 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
   compute_tile_info<Cfg>(p, tile0, info);
-  mma::FragD acc[Cfg::kPositionsPerWarp][Cfg::kKTiles][Cfg::kTTiles];
+  // Accumulators: warp w owns positions [w·kAccPositions, …) for all of the block's output channels, or with
+  // warpgroup products warpgroup w / 4 owns positions [(w / 4)·kAccPositions, …) and warp w the output channels
+  // [16·(w % 4), +16).
+  constexpr bool kWarpgroup = warpgroup_multiply<Cfg>();
+  constexpr int kAccPositions = kWarpgroup ? Cfg::kPositions / (Cfg::kWarps / 4) : Cfg::kPositionsPerWarp;
+  constexpr int kAccKTiles = kWarpgroup ? 1 : Cfg::kKTiles;
+  mma::FragD acc[kAccPositions][kAccKTiles][Cfg::kTTiles];
 #pragma unroll
-  for (int q = 0; q < Cfg::kPositionsPerWarp; ++q)
+  for (int q = 0; q < kAccPositions; ++q)
 #pragma unroll
-    for (int kt = 0; kt < Cfg::kKTiles; ++kt)
+    for (int kt = 0; kt < kAccKTiles; ++kt)
 #pragma unroll
       for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
+  const auto multiply_step = [&](int stage) {
+    if constexpr (kWarpgroup) {
+#if defined(NOVA_MMA_WGMMA)
+      multiply_warpgroup<Cfg>(main_loop, stage, warp, acc);
+#endif  // NOVA_MMA_WGMMA
+    } else {
+      multiply<Cfg>(main_loop, stage, warp, acc);
+    }
+  };
+  // With warpgroup products V is read through the async proxy: its writers publish it before the barrier.
+  const auto publish_operands = [] {
+#if defined(NOVA_MMA_WGMMA)
+    if constexpr (kWarpgroup) mma::warpgroup_publish_shared();
+#endif  // NOVA_MMA_WGMMA
+  };
   __syncthreads();
   // This warp's 16-row block of Bᵀ ⊗ Bᵀ, one A fragment per 16-pixel chunk, for the matrix-unit input transform.
   mma::FragA input_transform[Cfg::kInputBlocks];
@@ -421,8 +496,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       __syncthreads();
       transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0, warp, input_transform);
       if constexpr (Cfg::kFilterInKernel) transform_filter_step<Cfg>(main_loop, step % 2);
+      publish_operands();
       __syncthreads();
-      multiply<Cfg>(main_loop, Cfg::kFilterInKernel ? 0 : step % 2, warp, acc);
+      multiply_step(Cfg::kFilterInKernel ? 0 : step % 2);
       __syncthreads();
     }
   } else {
@@ -443,21 +519,24 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       __syncthreads();
       transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0, warp, input_transform);
       mma::copy_async_wait<1>();  // this step's U has landed
+      publish_operands();
       __syncthreads();
-      multiply<Cfg>(main_loop, 0, warp, acc);
+      multiply_step(0);
       __syncthreads();
     }
   }
   mma::copy_async_wait<0>();
 
 #pragma unroll
-  for (int q = 0; q < Cfg::kPositionsPerWarp; ++q)
+  for (int q = 0; q < kAccPositions; ++q)
 #pragma unroll
-    for (int kt = 0; kt < Cfg::kKTiles; ++kt)
+    for (int kt = 0; kt < kAccKTiles; ++kt)
 #pragma unroll
-      for (int tt = 0; tt < Cfg::kTTiles; ++tt)
-        mma::store_d(acc[q][kt][tt],
-                     &shared.epilogue.m[warp * Cfg::kPositionsPerWarp + q][16 * tt][16 * kt], 1, Cfg::kMLd);
+      for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
+        const int position = (kWarpgroup ? warp / 4 : warp) * kAccPositions + q;
+        const int k_tile = kWarpgroup ? warp % 4 : kt;
+        mma::store_d(acc[q][kt][tt], &shared.epilogue.m[position][16 * tt][16 * k_tile], 1, Cfg::kMLd);
+      }
   __syncthreads();
   if (p.c_split == 1) {
     transform_block_outputs<Cfg>(p, shared.epilogue, info, k0,
