@@ -263,17 +263,18 @@ __device__ inline void warpgroup_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPendingGroups) : "memory");
 }
 
-// d (64 × 32, this warp's 16 rows in d[0] for n 0–15 and d[1] for n 16–31) += a (64 × 16) · b (16 × 32).
-__device__ inline void warpgroup_mma_n32(FragD (&d)[2], const FragA& a, unsigned long long b) {
+// d (64 × 32, this warp's 16 rows in d[0] for n 0–15 and d[1] for n 16–31) = a (64 × 16) · b (16 × 32), plus d
+// when accumulate (so the first product needs no zeroed accumulators).
+__device__ inline void warpgroup_mma_n32(FragD (&d)[2], const FragA& a, unsigned long long b, bool accumulate) {
   asm volatile(
-      "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, 1, 0;\n"
+      "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %21, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
       "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, accumulate, 1, 1, 0;\n}\n"
       : "+f"(d[0].d[0][0]), "+f"(d[0].d[0][1]), "+f"(d[0].d[0][2]), "+f"(d[0].d[0][3]),
         "+f"(d[0].d[1][0]), "+f"(d[0].d[1][1]), "+f"(d[0].d[1][2]), "+f"(d[0].d[1][3]),
         "+f"(d[1].d[0][0]), "+f"(d[1].d[0][1]), "+f"(d[1].d[0][2]), "+f"(d[1].d[0][3]),
         "+f"(d[1].d[1][0]), "+f"(d[1].d[1][1]), "+f"(d[1].d[1][2]), "+f"(d[1].d[1][3])
-      : "r"(a.a[0]), "r"(a.a[1]), "r"(a.a[2]), "r"(a.a[3]), "l"(b));
+      : "r"(a.a[0]), "r"(a.a[1]), "r"(a.a[2]), "r"(a.a[3]), "l"(b), "r"(static_cast<int>(accumulate)));
 }
 #endif  // NOVA_MMA_PTX && __CUDA_ARCH_FEAT_SM90_ALL
 

@@ -81,6 +81,12 @@ struct FusedConfig {
   }
   // Halves per position ξ: +8 so the 16 ξ rows of a fragment store fall in distinct banks.
   static constexpr int kVPitch = kBlockTiles / 8 * kVGroupStride + 8;
+  // The block shape warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 tiles (their N).
+  // Such blocks keep two V buffers, so the products of one step run while the next step's V is computed.
+  static constexpr bool kWarpgroupShape = kBlockK == 64 && kBlockTiles == 32 && kWarps % 4 == 0 &&
+                                          kPositions % (kWarps / 4) == 0;
+  static constexpr int kVStages = kWarpgroupShape ? 2 : 1;
+  using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
   // Offset (halves) of (pixel, channel) in a staged tile. For the matrix-unit transform the two 8-channel halves
   // of a pixel swap every 4 pixels, so the 8 pixel rows one ldmatrix reads fall in distinct banks.
   NOVA_HD static constexpr int raw_offset(int pixel, int channel) {
@@ -89,7 +95,7 @@ struct FusedConfig {
 
   struct MainLoopStorage {
     __half raw[kRawStages][kStageInput ? kBlockTiles : 1][kRawTilePitch];
-    __half v[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [ξ][v_offset(tile, channel)]
+    VBuffer v[kVStages];
     __half u[kFilterStages][kPlanes][kPositions][kBlockK][kLd];  // U(ξ, k, channel)
     __half g[kRawFilterStages][kFilterInKernel ? kBlockK : 1][9][kLd];  // raw weights (k, tap, channel)
   };
@@ -173,7 +179,7 @@ __device__ inline void load_input_tile_scalar(const Params& p, const TileInfo& t
 }
 
 template <class Cfg>
-__device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kAlpha], typename Cfg::MainLoopStorage& s,
+__device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kAlpha], typename Cfg::VBuffer& v_out,
                                                  int t_local, int c_local) {
   constexpr int kA = Cfg::kAlpha;
   float v[kA][kA];
@@ -183,9 +189,9 @@ __device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kA
 #pragma unroll
     for (int j = 0; j < kA; ++j) {
       const __half hi = __float2half_rn(v[i][j]);
-      s.v[0][i * kA + j][Cfg::v_offset(t_local, c_local)] = hi;
+      v_out[0][i * kA + j][Cfg::v_offset(t_local, c_local)] = hi;
       if constexpr (Cfg::kCompensated)
-        s.v[Cfg::kPlanes - 1][i * kA + j][Cfg::v_offset(t_local, c_local)] = __float2half_rn(v[i][j] - __half2float(hi));
+        v_out[Cfg::kPlanes - 1][i * kA + j][Cfg::v_offset(t_local, c_local)] = __float2half_rn(v[i][j] - __half2float(hi));
     }
 }
 
@@ -193,7 +199,7 @@ __device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kA
 // (tile, channel) pair per thread per round with d from the staged tiles or from device memory.
 template <class Cfg, bool kStaged>
 __device__ inline void transform_input_step(const Params& p, const TileInfo* info, typename Cfg::MainLoopStorage& s,
-                                            int stage, int c0, int warp,
+                                            typename Cfg::VBuffer& v_out, int stage, int c0, int warp,
                                             const mma::FragA (&bb)[Cfg::kInputBlocks]) {
   constexpr int kA = Cfg::kAlpha;
   if constexpr (kStaged && Cfg::kInputOnMatrixUnits) {
@@ -213,7 +219,7 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
         mma::mma(d, bb[chunk], pixels);
       }
       mma::store_d_half(
-          d, [&](int m, int n) { return &s.v[0][16 * block + m][Cfg::v_offset(t, n)]; },
+          d, [&](int m, int n) { return &v_out[0][16 * block + m][Cfg::v_offset(t, n)]; },
           Cfg::kCompensated ? Cfg::kPositions * Cfg::kVPitch : 0);
     }
   } else {
@@ -230,7 +236,7 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
         const TileInfo ti = info[t_local];
         load_input_tile_scalar<Cfg>(p, ti, c0 + c_local, d);
       }
-      transform_input_and_store<Cfg>(d, s, t_local, c_local);
+      transform_input_and_store<Cfg>(d, v_out, t_local, c_local);
     }
   }
 }
@@ -291,7 +297,7 @@ __device__ inline void transform_filter_step(typename Cfg::MainLoopStorage& s, i
 }
 
 template <class Cfg>
-__device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stage, int warp,
+__device__ inline void multiply(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v, int stage, int warp,
                                 mma::FragD (&acc)[Cfg::kPositionsPerWarp][Cfg::kKTiles][Cfg::kTTiles]) {
 #pragma unroll
   for (int q = 0; q < Cfg::kPositionsPerWarp; ++q) {
@@ -299,9 +305,9 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stag
     mma::FragB v_hi[Cfg::kTTiles], v_lo[Cfg::kTTiles];
 #pragma unroll
     for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
-      mma::load_b(v_hi[tt], [&](int n, int k0) { return &s.v[0][position][Cfg::v_offset(16 * tt + n, k0)]; });
+      mma::load_b(v_hi[tt], [&](int n, int k0) { return &v[0][position][Cfg::v_offset(16 * tt + n, k0)]; });
       if constexpr (Cfg::kCompensated)
-        mma::load_b(v_lo[tt], [&](int n, int k0) { return &s.v[1][position][Cfg::v_offset(16 * tt + n, k0)]; });
+        mma::load_b(v_lo[tt], [&](int n, int k0) { return &v[1][position][Cfg::v_offset(16 * tt + n, k0)]; });
     }
 #pragma unroll
     for (int kt = 0; kt < Cfg::kKTiles; ++kt) {
@@ -320,25 +326,24 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, int stag
   }
 }
 
-// Whether this compilation pass multiplies with warpgroup products (sm_90a): a block tile of 64 output channels
-// (the wgmma M) × 32 tiles (its N), each warpgroup owning a share of the positions and each of its warps 16 of
-// the output channels.
+// Whether this compilation pass multiplies with warpgroup products: sm_90a and Cfg::kWarpgroupShape; each
+// warpgroup owns a share of the positions and each of its warps 16 of the output channels.
 template <class Cfg>
 __device__ constexpr bool warpgroup_multiply() {
 #if defined(NOVA_MMA_WGMMA)
-  return Cfg::kBlockK == 64 && Cfg::kBlockTiles == 32 && Cfg::kWarps % 4 == 0 &&
-         Cfg::kPositions % (Cfg::kWarps / 4) == 0;
+  return Cfg::kWarpgroupShape;
 #else   // !NOVA_MMA_WGMMA
   return false;
 #endif  // NOVA_MMA_WGMMA
 }
 
 #if defined(NOVA_MMA_WGMMA)
-// M[ξ] += U[ξ] · V[ξ] for the kPositionsPerGroup positions of this warp's warpgroup: U from registers (this warp's
-// 16 output channels, all loaded before the products so no product waits on a register write), V through a
-// descriptor of its core-matrix layout.
+// Issues M[ξ] (+)= U[ξ] · V[ξ] (= on the block's first step) for the kPositionsPerGroup positions of this warp's warpgroup as one group of
+// asynchronous products: U from registers (this warp's 16 output channels, all loaded first so no product waits on
+// a register write), V through a descriptor of its core-matrix layout.
 template <class Cfg, int kPositionsPerGroup>
-__device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s, int stage, int warp,
+__device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v,
+                                          int stage, int warp, bool accumulate,
                                           mma::FragD (&acc)[kPositionsPerGroup][1][2]) {
   constexpr int kKStride = 2 * Cfg::kVHalfStride, kNStride = 2 * Cfg::kVGroupStride;  // bytes
   const int row0 = 16 * (warp % 4), position0 = (warp / 4) * kPositionsPerGroup;
@@ -351,16 +356,15 @@ __device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s
   mma::warpgroup_fence();
 #pragma unroll
   for (int q = 0; q < kPositionsPerGroup; ++q) {
-    const auto v_hi = mma::warpgroup_descriptor(&s.v[0][position0 + q][0], kKStride, kNStride);
-    mma::warpgroup_mma_n32(acc[q][0], u[q][0], v_hi);
+    const auto v_hi = mma::warpgroup_descriptor(&v[0][position0 + q][0], kKStride, kNStride);
+    mma::warpgroup_mma_n32(acc[q][0], u[q][0], v_hi, accumulate);
     if constexpr (Cfg::kCompensated) {
       mma::warpgroup_mma_n32(acc[q][0], u[q][0],
-                             mma::warpgroup_descriptor(&s.v[1][position0 + q][0], kKStride, kNStride));
-      mma::warpgroup_mma_n32(acc[q][0], u[q][1], v_hi);
+                             mma::warpgroup_descriptor(&v[1][position0 + q][0], kKStride, kNStride), true);
+      mma::warpgroup_mma_n32(acc[q][0], u[q][1], v_hi, true);
     }
   }
-  mma::warpgroup_commit();
-  mma::warpgroup_wait<0>();  // V and U are overwritten after the next barrier
+  mma::warpgroup_commit();  // the caller waits before V is overwritten
 }
 #endif  // NOVA_MMA_WGMMA
 
@@ -434,20 +438,27 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   constexpr bool kWarpgroup = warpgroup_multiply<Cfg>();
   constexpr int kAccPositions = kWarpgroup ? Cfg::kPositions / (Cfg::kWarps / 4) : Cfg::kPositionsPerWarp;
   constexpr int kAccKTiles = kWarpgroup ? 1 : Cfg::kKTiles;
+  // Warpgroup products start from their first product (every block has at least one channel step), so no other
+  // instruction writes their accumulators and they stay in flight across steps.
   mma::FragD acc[kAccPositions][kAccKTiles][Cfg::kTTiles];
+  if constexpr (!kWarpgroup)
 #pragma unroll
-  for (int q = 0; q < kAccPositions; ++q)
+    for (int q = 0; q < kAccPositions; ++q)
 #pragma unroll
-    for (int kt = 0; kt < kAccKTiles; ++kt)
+      for (int kt = 0; kt < kAccKTiles; ++kt)
 #pragma unroll
-      for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
-  const auto multiply_step = [&](int stage) {
+        for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
+  // The step's products. Warpgroup products stay in flight while the next step's V is computed into the other
+  // buffer; waiting for all but the newest group frees the buffer the next step writes.
+  const auto multiply_step = [&](const typename Cfg::VBuffer& v, int stage, bool first) {
     if constexpr (kWarpgroup) {
 #if defined(NOVA_MMA_WGMMA)
-      multiply_warpgroup<Cfg>(main_loop, stage, warp, acc);
+      multiply_warpgroup<Cfg>(main_loop, v, stage, warp, !first, acc);
+      mma::warpgroup_wait<1>();
 #endif  // NOVA_MMA_WGMMA
     } else {
-      multiply<Cfg>(main_loop, stage, warp, acc);
+      (void)first;
+      multiply<Cfg>(main_loop, v, stage, warp, acc);
     }
   };
   // With warpgroup products V is read through the async proxy: its writers publish it before the barrier.
@@ -494,11 +505,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       mma::copy_async_commit();
       mma::copy_async_wait<1>();  // this step's group has landed
       __syncthreads();
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0, warp, input_transform);
+      auto& v = main_loop.v[step % Cfg::kVStages];
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, step % Cfg::kRawStages, c0, warp, input_transform);
       if constexpr (Cfg::kFilterInKernel) transform_filter_step<Cfg>(main_loop, step % 2);
       publish_operands();
       __syncthreads();
-      multiply_step(Cfg::kFilterInKernel ? 0 : step % 2);
+      multiply_step(v, Cfg::kFilterInKernel ? 0 : step % 2, step == first_step);
       __syncthreads();
     }
   } else {
@@ -517,15 +529,19 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       mma::copy_async_commit();
       mma::copy_async_wait<2>();  // this step's input tiles have landed
       __syncthreads();
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, step % Cfg::kRawStages, c0, warp, input_transform);
+      auto& v = main_loop.v[step % Cfg::kVStages];
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, step % Cfg::kRawStages, c0, warp, input_transform);
       mma::copy_async_wait<1>();  // this step's U has landed
       publish_operands();
       __syncthreads();
-      multiply_step(0);
+      multiply_step(v, 0, step == first_step);
       __syncthreads();
     }
   }
   mma::copy_async_wait<0>();
+#if defined(NOVA_MMA_WGMMA)
+  if constexpr (kWarpgroup) mma::warpgroup_wait<0>();
+#endif  // NOVA_MMA_WGMMA
 
 #pragma unroll
   for (int q = 0; q < kAccPositions; ++q)
