@@ -10,8 +10,9 @@
 // 16-byte aligned.
 //
 // Implementations, chosen per device-compilation pass:
-//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 (.trans) loads, two mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32;
-//                                              on sm_90a also warpgroup products (wgmma, NOVA_MMA_WGMMA).
+//   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 (.trans) loads, two
+//                                              mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32; on sm_90a also
+//                                              warpgroup products (wgmma, NOVA_MMA_WGMMA).
 //   AMD CDNA (NOVA_ARCH_CDNA, wave64):        __builtin_amdgcn_mfma_f32_16x16x16f16.
 //   Anything else:                             a scalar version built on warp shuffles (any warp width that
 //                                              divides 256 into 16-row groups: 32 or 64).

@@ -124,7 +124,8 @@ template <int M>
 NOVA_HD constexpr InputKron<M> make_input_kron() {
   InputKron<M> table{};
   for (int row = 0; row < (M + 2) * (M + 2); ++row)
-    for (int col = 0; col < (M + 2) * (M + 2); ++col) table.v[row][col] = static_cast<float>(input_transform_kron<M>(row, col));
+    for (int col = 0; col < (M + 2) * (M + 2); ++col)
+      table.v[row][col] = static_cast<float>(input_transform_kron<M>(row, col));
   return table;
 }
 template <int M>

@@ -7,7 +7,8 @@
 //                        (Bᵀ ⊗ Bᵀ)·d where the input is staged and Bᵀ ⊗ Bᵀ is exact in fp16 (F(2,3), F(6,3)),
 //                        else one (tile, channel) per thread
 //     multiply           M[ξ] += U[ξ] · V[ξ] on the matrix units, fp32 accumulators in registers; warp w owns
-//                        positions ξ ∈ [w·α²/kWarps, (w+1)·α²/kWarps)
+//                        positions ξ ∈ [w·α²/kWarps, (w+1)·α²/kWarps), or with warpgroup products (sm_90a,
+//                        64-channel blocks) warpgroup w / 4 a share of the positions and warp w 16 channels
 //   then transform_output Y = Aᵀ M A (fp32, through shared memory) and the epilogue (bias, ReLU, fp16 store).
 // Channel split (Params::c_split > 1, NVIDIA sm_90+): the c_split blocks of a cluster (blockIdx.z = rank) share
 // one block tile, each reducing its own range of channel steps; each transforms its partial M to a partial Y in
@@ -191,7 +192,8 @@ __device__ inline void transform_input_and_store(float (&d)[Cfg::kAlpha][Cfg::kA
       const __half hi = __float2half_rn(v[i][j]);
       v_out[0][i * kA + j][Cfg::v_offset(t_local, c_local)] = hi;
       if constexpr (Cfg::kCompensated)
-        v_out[Cfg::kPlanes - 1][i * kA + j][Cfg::v_offset(t_local, c_local)] = __float2half_rn(v[i][j] - __half2float(hi));
+        v_out[Cfg::kPlanes - 1][i * kA + j][Cfg::v_offset(t_local, c_local)] =
+            __float2half_rn(v[i][j] - __half2float(hi));
     }
 }
 
@@ -297,7 +299,8 @@ __device__ inline void transform_filter_step(typename Cfg::MainLoopStorage& s, i
 }
 
 template <class Cfg>
-__device__ inline void multiply(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v, int stage, int warp,
+__device__ inline void multiply(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v, int stage,
+                                int warp,
                                 mma::FragD (&acc)[Cfg::kPositionsPerWarp][Cfg::kKTiles][Cfg::kTTiles]) {
 #pragma unroll
   for (int q = 0; q < Cfg::kPositionsPerWarp; ++q) {
@@ -338,9 +341,10 @@ __device__ constexpr bool warpgroup_multiply() {
 }
 
 #if defined(NOVA_MMA_WGMMA)
-// Issues M[ξ] (+)= U[ξ] · V[ξ] (= on the block's first step) for the kPositionsPerGroup positions of this warp's warpgroup as one group of
-// asynchronous products: U from registers (this warp's 16 output channels, all loaded first so no product waits on
-// a register write), V through a descriptor of its core-matrix layout.
+// Issues M[ξ] += U[ξ] · V[ξ] (M[ξ] = … when !accumulate, the block's first step) for the kPositionsPerGroup
+// positions of this warp's warpgroup as one group of asynchronous products: U from registers (this warp's 16 output
+// channels, all loaded first so no product waits on a register write), V through a descriptor of its core-matrix
+// layout.
 template <class Cfg, int kPositionsPerGroup>
 __device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v,
                                           int stage, int warp, bool accumulate,
