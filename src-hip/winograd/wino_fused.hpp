@@ -544,7 +544,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   }
   mma::copy_async_wait<0>();
 #if defined(NOVA_MMA_WGMMA)
-  if constexpr (kWarpgroup) mma::warpgroup_wait<0>();
+  if constexpr (kWarpgroup) {
+    mma::warpgroup_wait<0>();
+    __syncthreads();  // the other warpgroup's last products may still read V, which the epilogue storage overlays
+  }
 #endif  // NOVA_MMA_WGMMA
 
 #pragma unroll
