@@ -6,8 +6,8 @@
 //   A: 16 rows (m) × 16 k,  element (m, k) at a[m * lda + k]
 //   B: 16 cols (n) × 16 k,  given as rows of n, 8 consecutive k at a time (load_b_k_rows: as rows of k)
 //   D: 16 × 16 fp32,        element (m, n) stored at d[m * row_stride + n * col_stride]  (store_d_half: as fp16)
-// Preconditions: a and b point to shared memory; every row start (a + m·lda, b + n·ldb, and 8 halves further) is
-// 16-byte aligned.
+// Preconditions: operands are in shared memory; every row start (a + m·lda, b + n·ldb, and 8 halves further) and
+// every chunk address a load_b / load_b_k_rows callback returns is 16-byte aligned.
 //
 // Implementations, chosen per device-compilation pass:
 //   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 (.trans) loads, two

@@ -68,7 +68,7 @@ struct FusedConfig {
   // The input transform on the matrix units: per staged tile, D(ξ, channel) = Σ_pixel (Bᵀ ⊗ Bᵀ)(ξ, pixel) ·
   // d(pixel, channel), the 16×16 blocks of Bᵀ ⊗ Bᵀ held as A fragments (warp w owns the row block
   // w % kInputBlocks). Only where Bᵀ ⊗ Bᵀ is exact in fp16 and fills whole blocks (F(2,3), F(6,3)): F(4,3) as
-  // hi + lo terms padded to 48×48 was 40–60 % slower than on the CUDA cores (bench/NOTES.md).
+  // hi + lo terms padded to 48×48 was 15–66 % slower than on the CUDA cores (bench/NOTES.md).
   static constexpr int kInputBlocks = kPositions / 16;
   static constexpr bool kInputOnMatrixUnits =
       kStageInput && kPositions % 16 == 0 && kWarps % kInputBlocks == 0 && input_transform_exact_in_fp16<M>();
