@@ -56,11 +56,14 @@ class GpuStorage implements Storage {
 class GpuPreparedFilter extends GpuStorage implements PreparedFilter {
   readonly algorithm: Algorithm;
   readonly precision: WinogradPrecision;
+  /** How the kernel reads this filter, for RunInfo.path; decided once here, not per call. */
+  readonly filterPath: string;
 
-  constructor(buffer: NativeDeviceBuffer, algorithm: Algorithm, precision: WinogradPrecision) {
+  constructor(buffer: NativeDeviceBuffer, algorithm: Algorithm, precision: WinogradPrecision, filterPath: string) {
     super(buffer);
     this.algorithm = algorithm;
     this.precision = precision;
+    this.filterPath = filterPath;
   }
 }
 
@@ -255,7 +258,13 @@ export class GpuBackend implements Backend {
     } catch (error) {
       throw fromNative(error, `preparing the filter for ${algorithm}`);
     }
-    const prepared = new GpuPreparedFilter(this.#allocateBytes(bytes, 'the prepared filter'), algorithm, precision);
+    const filterPath = this.#filterPath(args, true);
+    const prepared = new GpuPreparedFilter(
+      this.#allocateBytes(bytes, 'the prepared filter'),
+      algorithm,
+      precision,
+      filterPath,
+    );
     try {
       await this.#addon.prepareFilter({ ...args, filter: this.#buffer(filter), output: prepared.buffer });
     } catch (error) {
@@ -290,14 +299,7 @@ export class GpuBackend implements Backend {
       throw fromNative(error, `${algorithm} on ${this.#info.device ?? this.kind}`);
     }
     const m = WINOGRAD_TILE[algorithm];
-    const filterMode =
-      m === undefined
-        ? ''
-        : this.#addon.winogradFilterMode(args) === 'in-kernel'
-          ? 'filter transformed in the kernel'
-          : prepared
-            ? 'pre-transformed filter'
-            : 'filter transformed in the call';
+    const filterMode = m === undefined ? '' : (prepared?.filterPath ?? this.#filterPath(args, false));
     return {
       backend: this.kind,
       algorithm,
@@ -308,6 +310,13 @@ export class GpuBackend implements Backend {
       layoutConverted: problem.layout === 'nchw',
       ...(winograd ? { precision: usedPrecision } : {}),
     };
+  }
+
+  /** How a Winograd kernel reads its filter for these args (the addon's measured rule), in RunInfo.path's words. */
+  #filterPath(args: GpuProblemArgs, prepared: boolean): string {
+    if (args.algorithm !== 'winograd') return '';
+    if (this.#addon.winogradFilterMode(args) === 'in-kernel') return 'filter transformed in the kernel';
+    return prepared ? 'pre-transformed filter' : 'filter transformed in the call';
   }
 
   dispose(): void {
