@@ -3,11 +3,11 @@
 // callers never see which lane holds which element.
 //
 // Operand storage seen by callers (load_a, load_b: contiguous along the reduction dimension k; fill_a: any):
-//   A: 16 rows (m) × 16 k,  element (m, k) at a[m * lda + k]
+//   A: 16 rows (m) × 16 k,  element (m, k) at a[m * lda + k], or as rows of m, 8 consecutive k at a time
 //   B: 16 cols (n) × 16 k,  given as rows of n, 8 consecutive k at a time (load_b_k_rows: as rows of k)
 //   D: 16 × 16 fp32,        element (m, n) stored at d[m * row_stride + n * col_stride]  (store_d_half: as fp16)
 // Preconditions: operands are in shared memory; every row start (a + m·lda, b + n·ldb, and 8 halves further) and
-// every chunk address a load_b / load_b_k_rows callback returns is 16-byte aligned.
+// every chunk address a load_a / load_b / load_b_k_rows callback returns is 16-byte aligned.
 //
 // Implementations, chosen per device-compilation pass:
 //   NVIDIA sm_80+ (NOVA_ARCH_NV_AMPERE_PLUS): ldmatrix.x4 (.trans) loads, two
@@ -69,23 +69,30 @@ __device__ inline void zero(FragD& f) {
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 }
 
-__device__ inline void load_a(FragA& f, const __half* a, int lda) {
+// A given as rows of m (k contiguous within a row): chunk(m, k0) points to the 8 values A(m, k0..k0+7), k0 ∈ {0, 8},
+// 16-byte aligned in shared memory.
+template <class RowChunk>
+__device__ inline void load_a(FragA& f, RowChunk&& chunk) {
   const int lane = lane_id();
 #if defined(NOVA_MMA_PTX)
   // ldmatrix.x4: lanes 0–15 address rows 0–15 at k = 0, lanes 16–31 the same rows at k = 8; matrices 0..3 are
-  // exactly a[0..3] (needs 16-byte aligned rows).
-  const unsigned address =
-      static_cast<unsigned>(__cvta_generic_to_shared(a + (lane & 15) * lda + (lane >> 4) * 8));
+  // exactly a[0..3].
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(chunk(lane & 15, (lane >> 4) * 8)));
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(f.a[0]), "=r"(f.a[1]), "=r"(f.a[2]), "=r"(f.a[3])
                : "r"(address));
 #elif defined(NOVA_MMA_MFMA)
-  const __half* p = a + (lane & 15) * lda + 4 * (lane >> 4);
+  const __half* p = chunk(lane & 15, (lane >> 4) & 2 ? 8 : 0) + 4 * ((lane >> 4) & 1);
   for (int i = 0; i < 4; ++i) f.a[i] = static_cast<_Float16>(__half2float(p[i]));
 #else   // NOVA_MMA_SCALAR
-  const __half* p = a + (lane / kLanesPerRow) * lda + (lane % kLanesPerRow) * kPerLane;
-  for (int i = 0; i < kPerLane; ++i) f.a[i] = __half2float(p[i]);
+  const int k0 = (lane % kLanesPerRow) * kPerLane;
+  for (int i = 0; i < kPerLane; ++i) f.a[i] = __half2float(chunk(lane / kLanesPerRow, (k0 + i) & 8)[(k0 + i) & 7]);
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
+// A stored as rows of m with pitch lda: element (m, k) at a[m * lda + k].
+__device__ inline void load_a(FragA& f, const __half* a, int lda) {
+  load_a(f, [&](int m, int k0) { return a + m * lda + k0; });
 }
 
 // B given as rows of n (k contiguous within a row): chunk(n, k0) points to the 8 values B(k0..k0+7, n), k0 ∈ {0, 8},

@@ -48,9 +48,9 @@ struct FusedConfig {
   static constexpr int kKTiles = kBlockK / 16;
   static constexpr int kTTiles = kBlockTiles / 16;
   static constexpr int kPlanes = kCompensated ? 2 : 1;
-  // Row pitch (halves) of V and U: 16 channels + 8 halves of padding make the fragment loads bank-conflict free
-  // and keep 16-byte stores aligned.
-  static constexpr int kLd = kChannelStep + 8;
+  // Row pitch (halves) of the raw weights: 16 channels + 8 halves of padding keep the per-tap reads of a warp in
+  // distinct banks and 16-byte stores aligned.
+  static constexpr int kRawWeightPitch = kChannelStep + 8;
   // Pitch (halves) of one staged input tile: α² pixels × 16 channels + 16, so the two tiles a warp reads fall
   // in different banks.
   static constexpr int kRawTilePitch = kStageInput ? kPositions * kChannelStep + 16 : 8;
@@ -82,6 +82,10 @@ struct FusedConfig {
   }
   // Halves per position ξ: +8 so the 16 ξ rows of a fragment store fall in distinct banks.
   static constexpr int kVPitch = kBlockTiles / 8 * kVGroupStride + 8;
+  // U(ξ, k, channel) at u[..][ξ][u_offset(k, channel)]: the two 8-channel halves of all kBlockK rows one after the
+  // other, so 8 consecutive k of one half are a 128-byte core matrix (conflict-free ldmatrix, no padding) and a
+  // half's kBlockK rows are one contiguous run, as in device memory (u_index).
+  NOVA_HD static constexpr int u_offset(int k, int channel) { return ((channel / 8) * kBlockK + k) * 8 + channel % 8; }
   // The block shape warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 tiles (their N).
   // Such blocks keep two V buffers, so the products of one step run while the next step's V is computed.
   static constexpr bool kWarpgroupShape = kBlockK == 64 && kBlockTiles == 32 && kWarps % 4 == 0 &&
@@ -97,8 +101,8 @@ struct FusedConfig {
   struct MainLoopStorage {
     __half raw[kRawStages][kStageInput ? kBlockTiles : 1][kRawTilePitch];
     VBuffer v[kVStages];
-    __half u[kFilterStages][kPlanes][kPositions][kBlockK][kLd];  // U(ξ, k, channel)
-    __half g[kRawFilterStages][kFilterInKernel ? kBlockK : 1][9][kLd];  // raw weights (k, tap, channel)
+    __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];  // U(ξ, k, channel) at u_offset(k, channel)
+    __half g[kRawFilterStages][kFilterInKernel ? kBlockK : 1][9][kRawWeightPitch];  // raw weights (k, tap, channel)
   };
   struct EpilogueStorage {
     float m[kPositions][kBlockTiles][kMLd];  // M(ξ, tile, k)
@@ -247,8 +251,7 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
 template <class Cfg>
 __device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopStorage& s, int stage, int k0, int c0) {
   // Each thread copies a fixed (k, half-row) for positions ξ = first, first + stride, …, in every plane.
-  // Consecutive threads take consecutive k: contiguous in device memory (see u_index) and, with the 48-byte row
-  // pitch, in distinct banks.
+  // Consecutive threads take consecutive k: contiguous in device memory (see u_index) and in shared memory.
   constexpr int kPositionStride = Cfg::kThreads / (2 * Cfg::kBlockK);
   const int k_local = threadIdx.x % Cfg::kBlockK;
   const int half_row = (threadIdx.x / Cfg::kBlockK) & 1;
@@ -263,7 +266,7 @@ __device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopS
     for (int position = first, n = 0; n < (Cfg::kPositions + kPositionStride - 1) / kPositionStride;
          ++n, position += kPositionStride)
       if (position < Cfg::kPositions)
-        mma::copy_async_16(&s.u[stage][plane][position][k_local][8 * half_row],
+        mma::copy_async_16(&s.u[stage][plane][position][Cfg::u_offset(k_local, 8 * half_row)],
                            src0 + plane * p.u_plane + (position - first) * position_stride, valid);
 }
 
@@ -284,8 +287,9 @@ __device__ inline void load_raw_filter_step(const Params& p, typename Cfg::MainL
 template <class Cfg>
 __device__ inline void transform_filter_step(typename Cfg::MainLoopStorage& s, int stage) {
   constexpr int kA = Cfg::kAlpha;
+  // A warp takes 4 k × the 8 channels of one half: its fp16 stores of U fill 64 contiguous bytes.
   for (int pair = threadIdx.x; pair < Cfg::kBlockK * kChannelStep; pair += Cfg::kThreads) {
-    const int c_local = pair % kChannelStep, k_local = pair / kChannelStep;
+    const int k_local = (pair / 8) % Cfg::kBlockK, c_local = pair % 8 + 8 * (pair / (8 * Cfg::kBlockK));
     float g[3][3];
 #pragma unroll
     for (int tap = 0; tap < 9; ++tap) g[tap / 3][tap % 3] = __half2float(s.g[stage][k_local][tap][c_local]);
@@ -294,8 +298,14 @@ __device__ inline void transform_filter_step(typename Cfg::MainLoopStorage& s, i
 #pragma unroll
     for (int i = 0; i < kA; ++i)
 #pragma unroll
-      for (int j = 0; j < kA; ++j) s.u[0][0][i * kA + j][k_local][c_local] = __float2half_rn(u[i][j]);
+      for (int j = 0; j < kA; ++j) s.u[0][0][i * kA + j][Cfg::u_offset(k_local, c_local)] = __float2half_rn(u[i][j]);
   }
+}
+
+// The A fragment of output channels [k0, k0 + 16) of one position's U.
+template <class Cfg>
+__device__ inline void load_u(mma::FragA& f, const __half* u_position, int k0) {
+  mma::load_a(f, [&](int m, int channel0) { return u_position + Cfg::u_offset(k0 + m, channel0); });
 }
 
 template <class Cfg>
@@ -315,8 +325,8 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, const ty
 #pragma unroll
     for (int kt = 0; kt < Cfg::kKTiles; ++kt) {
       mma::FragA u_hi, u_lo;
-      mma::load_a(u_hi, &s.u[stage][0][position][16 * kt][0], Cfg::kLd);
-      if constexpr (Cfg::kCompensated) mma::load_a(u_lo, &s.u[stage][1][position][16 * kt][0], Cfg::kLd);
+      load_u<Cfg>(u_hi, s.u[stage][0][position], 16 * kt);
+      if constexpr (Cfg::kCompensated) load_u<Cfg>(u_lo, s.u[stage][1][position], 16 * kt);
 #pragma unroll
       for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
         mma::mma(acc[q][kt][tt], u_hi, v_hi[tt]);
@@ -356,7 +366,7 @@ __device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s
   for (int q = 0; q < kPositionsPerGroup; ++q)
 #pragma unroll
     for (int plane = 0; plane < Cfg::kPlanes; ++plane)
-      mma::load_a(u[q][plane], &s.u[stage][plane][position0 + q][row0][0], Cfg::kLd);
+      load_u<Cfg>(u[q][plane], s.u[stage][plane][position0 + q], row0);
   mma::warpgroup_fence();
 #pragma unroll
   for (int q = 0; q < kPositionsPerGroup; ++q) {
