@@ -224,11 +224,12 @@ WinoFilterMode wino_filter_mode(const ConvShape& shape, int m, bool compensated)
 }
 
 int wino_preferred_m(const ConvShape& shape) {
-  // Measured on an H200 with the channel split (bench/NOTES.md): F(4,3) is the fastest of our kernels from about
-  // 4096 output pixels, and from 1024 when C ≥ 128 (VGG-16 256×56, SD1.5 640×32 at batch 1); F(2,3) below.
-  // F(6,3) is never the fastest yet.
+  // Measured on an H200 over the 48 bench cells (bench/NOTES.md, v10): F(2,3) is the fastest of our kernels on 39
+  // of them; F(6,3) is faster by 7–48 % from 2^17 output pixels when C < 256 (VGG-16 64×224 and 128×112, ESRGAN
+  // at batch 32) and within ±2 % of F(2,3) there when C ≥ 256 (SD1.5, SDXL), where F(2,3)'s 14× smaller error
+  // decides. F(4,3) is within 3 % of the best on one cell only.
   const int64_t pixels = static_cast<int64_t>(shape.n) * shape.out_h * shape.out_w;
-  return pixels >= 4096 || (pixels >= 1024 && shape.c >= 128) ? 4 : 2;
+  return pixels >= (int64_t{1} << 17) && shape.c < 256 ? 6 : 2;
 }
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {

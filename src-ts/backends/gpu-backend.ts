@@ -219,10 +219,10 @@ export class GpuBackend implements Backend {
 
   /**
    * The heuristic behind `algorithm: 'auto'` (to be retuned as the kernels improve):
-   * 1. 3×3 stride-1 problems: the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md): F(4,3) from
-   *    about 4096 output pixels (N·outH·outW), or from 1024 when C ≥ 128, F(2,3) below (how each tile reads its
-   *    filter is the addon's measured rule too, `winogradFilterMode`); F(6,3) is not yet the fastest anywhere, so it runs
-   *    only when asked for. If that tile cannot run the problem, the other of F(4,3)/F(2,3) is tried. Few channels
+   * 1. 3×3 stride-1 problems: the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md v10): F(6,3) from
+   *    2^17 output pixels (N·outH·outW) when C < 256, F(2,3) everywhere else (how each tile reads its filter is the
+   *    addon's measured rule too, `winogradFilterMode`); F(4,3) runs only when asked for. If the preferred tile
+   *    cannot run the problem (F(6,3) in a 64 KB-shared-memory build), F(2,3), then F(4,3) is tried. Few channels
    *    are no reason for direct: on an H100 (2026-11-26, test/gpu/timing.mjs, wall time per call) F(2,3) beat the
    *    direct kernel on a 3→64 stem at 224² (270 vs 365 µs) and a 64→3 head at 128² (115 vs 184 µs).
    * 2. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
@@ -230,7 +230,7 @@ export class GpuBackend implements Backend {
   chooseAlgorithm(problem: ConvProblem): { algorithm: Algorithm; reason: string } {
     const preferred = this.#addon.preferredWinogradM(problemArgs(problem, 'direct', 'fp16'));
     const first: Algorithm = preferred === 2 ? 'winograd-f2' : preferred === 6 ? 'winograd-f6' : 'winograd-f4';
-    const tiles: Algorithm[] = [first, ...(['winograd-f4', 'winograd-f2'] as const).filter((a) => a !== first)];
+    const tiles: Algorithm[] = [first, ...(['winograd-f2', 'winograd-f4'] as const).filter((a) => a !== first)];
     const pixels = problem.n * problem.outH * problem.outW;
     const refusals: string[] = [];
     for (const algorithm of tiles) {
