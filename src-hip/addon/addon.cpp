@@ -38,7 +38,6 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("synchronize", Napi::Function::New<nova::synchronize>(env, "synchronize"));
     exports.Set("canImplement", Napi::Function::New<nova::can_implement>(env, "canImplement"));
     exports.Set("preferredWinogradM", Napi::Function::New<nova::preferred_winograd_m>(env, "preferredWinogradM"));
-    exports.Set("winogradFilterMode", Napi::Function::New<nova::winograd_filter_mode>(env, "winogradFilterMode"));
     exports.Set("preparedFilterBytes", Napi::Function::New<nova::prepared_filter_bytes>(env, "preparedFilterBytes"));
     exports.Set("prepareFilter", Napi::Function::New<nova::prepare_filter>(env, "prepareFilter"));
     exports.Set("conv2d", Napi::Function::New<nova::conv2d>(env, "conv2d"));

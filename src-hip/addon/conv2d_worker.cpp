@@ -171,13 +171,10 @@ private:
         if (baton_.winograd) {
             const void* prepared = filter_;
             if (!baton_.filter_prepared) {
-                // In-kernel filter mode reads the raw KRSC weights themselves: no preparation, no scratch.
-                prepared = filter_krsc(baton_, filter_, filter_scratch, stream);
-                if (wino_filter_mode(s, baton_.m, baton_.compensated) == WinoFilterMode::kPretransformed) {
-                    void* transformed = u_scratch.allocate(wino_filter_bytes(s, baton_.m, baton_.compensated));
-                    NOVA_HIP_CHECK(wino_prepare_filter(prepared, transformed, s, baton_.m, baton_.compensated, stream));
-                    prepared = transformed;
-                }
+                void* transformed = u_scratch.allocate(wino_filter_bytes(s, baton_.m, baton_.compensated));
+                NOVA_HIP_CHECK(wino_prepare_filter(filter_krsc(baton_, filter_, filter_scratch, stream), transformed, s,
+                                                   baton_.m, baton_.compensated, stream));
+                prepared = transformed;
             }
             NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, prepared, bias_, y, s, baton_.m, baton_.relu, baton_.compensated, stream));
         } else {
@@ -197,8 +194,7 @@ private:
 
 class PrepareFilterWorker final : public DeviceWorker {
 public:
-    // prepareFilter({filter, output, <the conv2d problem fields>}): winograd → U or, in in-kernel filter mode, the
-    // KRSC weights (wino_filter_bytes);
+    // prepareFilter({filter, output, <the conv2d problem fields>}): winograd → U (wino_filter_bytes);
     // direct → the filter as KRSC (k·c·r·s fp16).
     PrepareFilterWorker(Napi::Env env, const Napi::Object& args)
         : DeviceWorker(env, "prepareFilter"), baton_(read_runnable_baton(env, args)) {
@@ -213,8 +209,7 @@ private:
     void run() override {
         hipStream_t stream = device_stream(device());
         const ConvShape& s = baton_.shape;
-        // U where the kernel reads pre-transformed filters; the KRSC weights for direct and in-kernel filters.
-        if (baton_.winograd && wino_filter_mode(s, baton_.m, baton_.compensated) == WinoFilterMode::kPretransformed) {
+        if (baton_.winograd) {
             ScratchBuffer filter_scratch{device()};
             NOVA_HIP_CHECK(wino_prepare_filter(filter_krsc(baton_, filter_, filter_scratch, stream), output_, s,
                                                  baton_.m, baton_.compensated, stream));
@@ -254,18 +249,7 @@ Napi::Value preferred_winograd_m(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), wino_preferred_m(baton.shape));
 }
 
-// winogradFilterMode(args) → 'in-kernel' or 'pre-transformed': how the fused kernel reads its filter for this
-// problem (wino_filter_mode, measured).
-Napi::Value winograd_filter_mode(const Napi::CallbackInfo& info) {
-    const Napi::Env env = info.Env();
-    const ConvBaton baton = read_baton(env, args_object(info));
-    NOVA_RANGEERROR_IF(!baton.winograd, "Expected a winograd algorithm for winogradFilterMode");
-    const bool in_kernel = wino_filter_mode(baton.shape, baton.m, baton.compensated) == WinoFilterMode::kInKernel;
-    return Napi::String::New(env, in_kernel ? "in-kernel" : "pre-transformed");
-}
-
-// preparedFilterBytes(args) → bytes prepareFilter writes: U for winograd with pre-transformed filters, else the KRSC
-// filter.
+// preparedFilterBytes(args) → bytes prepareFilter writes: U for winograd, else the KRSC filter.
 Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info) {
     const ConvBaton baton = read_baton(info.Env(), args_object(info));
     const size_t bytes = baton.winograd ? wino_filter_bytes(baton.shape, baton.m, baton.compensated) : filter_bytes(baton.shape);

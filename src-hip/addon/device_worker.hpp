@@ -82,6 +82,5 @@ Napi::Value prepare_filter(const Napi::CallbackInfo& info);
 Napi::Value can_implement(const Napi::CallbackInfo& info);
 Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info);
 Napi::Value preferred_winograd_m(const Napi::CallbackInfo& info);
-Napi::Value winograd_filter_mode(const Napi::CallbackInfo& info);
 
 }  // namespace nova

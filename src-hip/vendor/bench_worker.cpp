@@ -326,9 +326,7 @@ private:
             NOVA_HIP_CHECK(hipEventElapsedTime(&ms, ev[0], ev[1]));
             r.prepare_us = ms * 1000.0;
             r.algorithm = "fused F(" + std::to_string(t.m) + ",3) fp16" + (t.compensated ? " compensated" : "") +
-                          (wino_filter_mode(shape_, t.m, t.compensated) == WinoFilterMode::kInKernel
-                               ? ", filter transformed in the kernel"
-                               : ", pre-transformed filter");
+                          ", pre-transformed filter";
         } else {
             r.algorithm = "direct";
         }

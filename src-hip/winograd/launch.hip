@@ -37,12 +37,8 @@ template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12,
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
 template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, true, false>> {};
 // F(2,3) for grids that would not fill the device with the tile above: half the output channels per block and
-// two resident blocks per SM (measured faster at batch 1 on H200, slower at batch 32; bench/NOTES.md v5).
+// two resident blocks per SM (measured faster at batch 1 on H200, slower at batch 32; bench/NOTES.md v5, v10).
 using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
-// The same block tile reading raw weights and transforming them per block (bench/NOTES.md, in-kernel filters).
-template <class Cfg>
-using InKernelFilter =
-    FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, false, true, 1, Cfg::kBlocksPerSm, true>;
 #endif  // NOVA_WINO_SMALL_SHARED
 
 // What the launchers ask of a device, read once per device (runtime queries cost microseconds per call).
@@ -73,7 +69,6 @@ hipError_t device_facts(DeviceFacts* facts) {
 }
 
 std::atomic<int> forced_c_split{0};
-std::atomic<int> forced_filter_mode{0};
 
 // Blocks per cluster that split a block tile's channel steps (wino_fused.hpp). The cost of a launch is modelled
 // as waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs;
@@ -135,11 +130,6 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
 
 template <class Cfg>
 hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
-  if constexpr (Cfg::kFilterInKernel) {
-    // 16-byte copies of input and weights only.
-    if (!params.vector_input || reinterpret_cast<uintptr_t>(params.filter) % 16 != 0) return hipErrorInvalidValue;
-    return launch_kernel<Cfg, true>(params, facts, stream);
-  }
   if constexpr (Cfg::kStageInput) {
     if (params.vector_input) return launch_kernel<Cfg, true>(params, facts, stream);
   }
@@ -147,19 +137,13 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
 }
 
 template <int M>
-hipError_t dispatch_conv(const wino::Params& params, bool compensated, bool filter_in_kernel, hipStream_t stream) {
+hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream_t stream) {
   DeviceFacts facts;
   NOVA_HIP_RETURN_IF_ERROR(device_facts(&facts));
 #if !defined(NOVA_WINO_SMALL_SHARED)
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
-    if (!compensated && grid_blocks<Large>(params) < facts.sms)
-      return filter_in_kernel ? launch_fused<InKernelFilter<SmallGridF2>>(params, facts, stream)
-                              : launch_fused<SmallGridF2>(params, facts, stream);
-  }
-  if (filter_in_kernel) {
-    if constexpr (M == 6) return hipErrorInvalidValue;
-    else return launch_fused<InKernelFilter<typename TileConfig<M, false>::type>>(params, facts, stream);
+    if (!compensated && grid_blocks<Large>(params) < facts.sms) return launch_fused<SmallGridF2>(params, facts, stream);
   }
 #endif  // !NOVA_WINO_SMALL_SHARED
   // Tiles this build lacks are refused by wino_can_implement before any launch.
@@ -199,28 +183,8 @@ void wino_force_c_split(int split) {
   forced_c_split.store(split == 1 || split == 2 || split == 4 || split == 8 ? split : 0);
 }
 
-void wino_force_filter_mode(int mode) { forced_filter_mode.store(mode == 1 || mode == 2 ? mode : 0); }
-
 const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) {
   return wino::can_implement(shape, m, compensated);
-}
-
-WinoFilterMode wino_filter_mode(const ConvShape& shape, int m, bool compensated) {
-  // In-kernel filters: 16-byte copies of 8 channels, no F(6,3) (no shared memory left), no hi/lo planes, and not
-  // in 64 KB of shared memory.
-#if defined(NOVA_WINO_SMALL_SHARED)
-  (void)shape, (void)m, (void)compensated;
-  return WinoFilterMode::kPretransformed;
-#else   // !NOVA_WINO_SMALL_SHARED
-  if (m == 6 || compensated || shape.c % 8 != 0) return WinoFilterMode::kPretransformed;
-  const int forced = forced_filter_mode.load(std::memory_order_relaxed);
-  if (forced != 0) return forced == 2 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
-  // Measured on an H200 (bench/NOTES.md, in-kernel filters) over 12 layers at batch 1 and 32: F(4,3) with raw
-  // weights is as fast (batch 1, ±3 %) or faster (batch 32, 1–8 %) than with U, and needs no U in memory (4× the
-  // weights); F(2,3) with raw weights is slower on every layer, by up to 17 % (its filter transform costs more than
-  // its U saves).
-  return m == 4 ? WinoFilterMode::kInKernel : WinoFilterMode::kPretransformed;
-#endif  // NOVA_WINO_SMALL_SHARED
 }
 
 int wino_preferred_m(const ConvShape& shape) {
@@ -233,8 +197,6 @@ int wino_preferred_m(const ConvShape& shape) {
 }
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
-  if (wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel)
-    return static_cast<size_t>(shape.k) * 9 * static_cast<size_t>(shape.c) * sizeof(__half);
   const size_t plane = static_cast<size_t>(m + 2) * (m + 2) * static_cast<size_t>(shape.k) *
                        static_cast<size_t>(wino::round_up(shape.c, wino::kChannelStep));
   return plane * sizeof(__half) * (compensated ? 2 : 1);
@@ -243,8 +205,6 @@ size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
 hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const ConvShape& shape, int m, bool compensated,
                                hipStream_t stream) {
   if (wino::can_implement(shape, m, compensated) != nullptr || !filter_krsc_fp16 || !out) return hipErrorInvalidValue;
-  if (wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel)
-    return hipMemcpyAsync(out, filter_krsc_fp16, wino_filter_bytes(shape, m, compensated), hipMemcpyDeviceToDevice, stream);
   switch (m) {
     case 2: return dispatch_filter<2>(filter_krsc_fp16, out, shape, compensated, stream);
     case 4: return dispatch_filter<4>(filter_krsc_fp16, out, shape, compensated, stream);
@@ -256,12 +216,11 @@ hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const Co
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* bias_fp16_or_null, void* y,
                                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
   if (wino::can_implement(shape, m, compensated) != nullptr || !x || !filter || !y) return hipErrorInvalidValue;
-  const bool in_kernel = wino_filter_mode(shape, m, compensated) == WinoFilterMode::kInKernel;
-  const wino::Params params = wino::make_params(shape, m, x, filter, in_kernel, bias_fp16_or_null, y, relu);
+  const wino::Params params = wino::make_params(shape, m, x, filter, bias_fp16_or_null, y, relu);
   switch (m) {
-    case 2: return dispatch_conv<2>(params, compensated, in_kernel, stream);
-    case 4: return dispatch_conv<4>(params, compensated, in_kernel, stream);
-    case 6: return dispatch_conv<6>(params, compensated, in_kernel, stream);
+    case 2: return dispatch_conv<2>(params, compensated, stream);
+    case 4: return dispatch_conv<4>(params, compensated, stream);
+    case 6: return dispatch_conv<6>(params, compensated, stream);
     default: return hipErrorInvalidValue;
   }
 }

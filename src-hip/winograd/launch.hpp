@@ -2,8 +2,7 @@
 // enqueues work on `stream` and returns the runtime's status; none synchronizes, throws or aborts.
 //
 // Use: check wino_can_implement, allocate wino_filter_bytes for the prepared filter, run wino_prepare_filter
-// once per weight (or, where wino_filter_mode is in-kernel, pass the raw weights), then wino_conv2d_fp16_nhwc for
-// every input.
+// once per weight, then wino_conv2d_fp16_nhwc for every input.
 #pragma once
 
 #include <cstddef>
@@ -21,38 +20,27 @@ const char* wino_can_implement(const ConvShape& shape, int m, bool compensated =
 // checks wino_can_implement and may prefer another m for accuracy.
 int wino_preferred_m(const ConvShape& shape);
 
-// How the fused kernel gets its filter: U = G g Gᵀ pre-transformed once (read by every block tile of output
-// pixels), or the raw KRSC weights, which each block transforms per step in shared memory (α²/9 times fewer
-// filter bytes, more arithmetic per block).
-enum class WinoFilterMode { kPretransformed, kInKernel };
-
-// The mode the fused kernel reads its filter in for (shape, m, compensated): a measured rule (bench/NOTES.md), or
-// the mode wino_force_filter_mode set, where it applies (in-kernel needs m = 2 or 4, C % 8 == 0, not compensated).
-WinoFilterMode wino_filter_mode(const ConvShape& shape, int m, bool compensated);
-
-// Bytes of the prepared filter for (k, c, m, compensated): U, α²·K·C fp16 values (rounded up to the kernel's
-// channel blocking), twice that when compensated (fp16 hi + fp16 lo); or, in in-kernel mode, the K·9·C raw
-// weights. The layout of U is private to the kernel.
+// Bytes of the prepared filter U = G g Gᵀ for (k, c, m, compensated): α²·K·C fp16 values (rounded up to the
+// kernel's channel blocking), twice that when compensated (fp16 hi + fp16 lo). The layout of U is private to the
+// kernel. (Kernels that read the raw 3×3 weights and transformed them per block were slower on every measured layer
+// and were removed; bench/NOTES.md v7, v10.)
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated);
 
-// The prepared filter from the raw KRSC fp16 filter: U computed in fp32 and stored fp16 (hi/lo when compensated),
-// or a copy of the weights in in-kernel mode. out must hold wino_filter_bytes(shape, m, compensated) bytes; it
+// The prepared filter from the raw KRSC fp16 filter: U computed in fp32 and stored fp16 (hi/lo when compensated).
+// out must hold wino_filter_bytes(shape, m, compensated) bytes; it
 // depends only on k, c, m and compensated.
 hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const ConvShape& shape, int m, bool compensated,
                                hipStream_t stream);
 
 // Fused forward: y = act(bias + Aᵀ[Σ_c U ⊙ BᵀdB]A) in one launch. x, y NHWC fp16 (16-byte aligned for the fast
-// paths); filter from wino_prepare_filter with the same (shape.k, shape.c, m, compensated), or, in in-kernel
-// mode, the raw KRSC weights themselves (16-byte aligned); bias K fp16 or null.
-// Returns hipErrorInvalidValue if wino_can_implement fails or an in-kernel filter is misaligned.
+// paths); filter from wino_prepare_filter with the same (shape.k, shape.c, m, compensated); bias K fp16 or null.
+// Returns hipErrorInvalidValue if wino_can_implement fails.
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* bias_fp16_or_null, void* y,
                                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream);
 
-// For benchmarks and tests, process-wide, set before preparing filters: every later fused launch uses this
-// channel split (1, 2, 4 or 8 blocks per cluster, where the device has clusters and the layer has that many
-// channel steps) / this filter mode (1: pre-transformed, 2: in-kernel, where it applies); any other value
-// restores the measured choice.
+// For benchmarks and tests, process-wide: every later fused launch uses this channel split (1, 2, 4 or 8 blocks per
+// cluster, where the device has clusters and the layer has that many channel steps); any other value restores the
+// measured choice.
 void wino_force_c_split(int split);
-void wino_force_filter_mode(int mode);
 
 }  // namespace nova

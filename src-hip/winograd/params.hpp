@@ -17,7 +17,6 @@ inline int round_up(int value, int multiple) { return (value + multiple - 1) / m
 struct Params {
   const __half* x;     // input  NHWC [n][h][w][c]
   const __half* u;     // transformed filter, see u_index() (then the lo plane when compensated)
-  const __half* filter;  // raw KRSC filter [k][3][3][c], read instead of u by the in-kernel-filter kernels
   const __half* bias;  // [k] or null
   __half* y;           // output NHWC [n][out_h][out_w][k]
   int n, c, h, w, k;
@@ -64,12 +63,11 @@ inline const char* can_implement(const ConvShape& s, int m, bool compensated) {
   return nullptr;
 }
 
-// filter: U from wino_prepare_filter, or the raw KRSC weights for the in-kernel-filter kernels.
-inline Params make_params(const ConvShape& s, int m, const void* x, const void* filter, bool filter_in_kernel,
-                          const void* bias, void* y, bool relu) {
+// u: the prepared filter from wino_prepare_filter.
+inline Params make_params(const ConvShape& s, int m, const void* x, const void* u, const void* bias, void* y, bool relu) {
   Params p{};
   p.x = static_cast<const __half*>(x);
-  (filter_in_kernel ? p.filter : p.u) = static_cast<const __half*>(filter);
+  p.u = static_cast<const __half*>(u);
   p.bias = static_cast<const __half*>(bias);
   p.y = static_cast<__half*>(y);
   p.n = s.n, p.c = s.c, p.h = s.h, p.w = s.w, p.k = s.k;

@@ -28,7 +28,7 @@
 namespace nova::wino {
 
 template <int M, int kBlockK_, int kBlockTiles_, int kWarps_, bool kCompensated_, bool kStageInput_,
-          int kFilterStages_ = 1, int kBlocksPerSm_ = 1, bool kFilterInKernel_ = false>
+          int kFilterStages_ = 1, int kBlocksPerSm_ = 1>
 struct FusedConfig {
   static constexpr int kM = M;
   static constexpr int kBlockK = kBlockK_;
@@ -38,9 +38,6 @@ struct FusedConfig {
   static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, one step ahead
   static constexpr int kFilterStages = kFilterStages_;  // 2: U of the next step is copied during this one
   static constexpr int kBlocksPerSm = kBlocksPerSm_;    // resident blocks the register budget is cut for
-  // The block reads raw 3×3 weights (KRSC) one step ahead and computes its U = G g Gᵀ per step in shared memory,
-  // instead of reading pre-transformed U: α²/9 times fewer filter bytes, more arithmetic per block.
-  static constexpr bool kFilterInKernel = kFilterInKernel_;
   static constexpr int kAlpha = M + 2;
   static constexpr int kPositions = kAlpha * kAlpha;
   static constexpr int kThreads = kWarps * kWarpSize;
@@ -48,9 +45,6 @@ struct FusedConfig {
   static constexpr int kKTiles = kBlockK / 16;
   static constexpr int kTTiles = kBlockTiles / 16;
   static constexpr int kPlanes = kCompensated ? 2 : 1;
-  // Row pitch (halves) of the raw weights: 16 channels + 8 halves of padding keep the per-tap reads of a warp in
-  // distinct banks and 16-byte stores aligned.
-  static constexpr int kRawWeightPitch = kChannelStep + 8;
   // Pitch (halves) of one staged input tile: α² pixels × 16 channels + 16, so the two tiles a warp reads fall
   // in different banks.
   static constexpr int kRawTilePitch = kStageInput ? kPositions * kChannelStep + 16 : 8;
@@ -61,9 +55,6 @@ struct FusedConfig {
   static_assert(kBlockK % 16 == 0 && kBlockTiles % 16 == 0, "block tile is made of 16x16 products");
   static_assert(kThreads % (2 * kBlockK) == 0, "the U copy gives each thread a fixed (k, half-row)");
   static_assert(kFilterStages == 1 || kFilterStages == 2, "one or two U buffers");
-  static_assert(!kFilterInKernel || (kStageInput && kFilterStages == 1 && !kCompensated),
-                "in-kernel filters: staged input, one U buffer (the raw weights are double-buffered), no lo plane");
-  static constexpr int kRawFilterStages = kFilterInKernel ? 2 : 1;
   static_assert(!kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
   // The input transform on the matrix units: per staged tile, D(ξ, channel) = Σ_pixel (Bᵀ ⊗ Bᵀ)(ξ, pixel) ·
   // d(pixel, channel), the 16×16 blocks of Bᵀ ⊗ Bᵀ held as A fragments (warp w owns the row block
@@ -102,7 +93,6 @@ struct FusedConfig {
     __half raw[kRawStages][kStageInput ? kBlockTiles : 1][kRawTilePitch];
     VBuffer v[kVStages];
     __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];  // U(ξ, k, channel) at u_offset(k, channel)
-    __half g[kRawFilterStages][kFilterInKernel ? kBlockK : 1][9][kRawWeightPitch];  // raw weights (k, tap, channel)
   };
   struct EpilogueStorage {
     float m[kPositions][kBlockTiles][kMLd];  // M(ξ, tile, k)
@@ -268,38 +258,6 @@ __device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopS
       if (position < Cfg::kPositions)
         mma::copy_async_16(&s.u[stage][plane][position][Cfg::u_offset(k_local, 8 * half_row)],
                            src0 + plane * p.u_plane + (position - first) * position_stride, valid);
-}
-
-// In-kernel filters: issues the 16-byte copies of the raw weights of the block's k for channels [c0, c0 + 16)
-// into buffer `stage` (zeros past K and C; needs C % 8 == 0 and a 16-byte aligned filter).
-template <class Cfg>
-__device__ inline void load_raw_filter_step(const Params& p, typename Cfg::MainLoopStorage& s, int stage, int k0, int c0) {
-  for (int index = threadIdx.x; index < Cfg::kBlockK * 9 * 2; index += Cfg::kThreads) {
-    const int half_row = index & 1, tap = (index >> 1) % 9, k_local = (index >> 1) / 9;
-    const int k = k0 + k_local, c = c0 + 8 * half_row;
-    const bool valid = k < p.k && c < p.c;
-    const __half* src = valid ? p.filter + (static_cast<int64_t>(k) * 9 + tap) * p.c + c : p.filter;
-    mma::copy_async_16(&s.g[stage][k_local][tap][8 * half_row], src, valid);
-  }
-}
-
-// In-kernel filters: U = G g Gᵀ (fp32, stored fp16) for every (k, channel) of the step, one pair per thread per round.
-template <class Cfg>
-__device__ inline void transform_filter_step(typename Cfg::MainLoopStorage& s, int stage) {
-  constexpr int kA = Cfg::kAlpha;
-  // A warp takes 4 k × the 8 channels of one half: its fp16 stores of U fill 64 contiguous bytes.
-  for (int pair = threadIdx.x; pair < Cfg::kBlockK * kChannelStep; pair += Cfg::kThreads) {
-    const int k_local = (pair / 8) % Cfg::kBlockK, c_local = pair % 8 + 8 * (pair / (8 * Cfg::kBlockK));
-    float g[3][3];
-#pragma unroll
-    for (int tap = 0; tap < 9; ++tap) g[tap / 3][tap % 3] = __half2float(s.g[stage][k_local][tap][c_local]);
-    float u[kA][kA];
-    transform_filter<Cfg::kM>(g, u);
-#pragma unroll
-    for (int i = 0; i < kA; ++i)
-#pragma unroll
-      for (int j = 0; j < kA; ++j) s.u[0][0][i * kA + j][Cfg::u_offset(k_local, c_local)] = __float2half_rn(u[i][j]);
-  }
 }
 
 // The A fragment of output channels [k0, k0 + 16) of one position's U.
@@ -495,14 +453,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   const int steps = (p.c + kChannelStep - 1) / kChannelStep;
   const int rank = static_cast<int>(blockIdx.z);
   const int first_step = steps * rank / p.c_split, end_step = steps * (rank + 1) / p.c_split;
-  if constexpr (Cfg::kFilterStages == 2 || Cfg::kFilterInKernel) {
-    // One copy group per step, issued a step ahead: {input tiles, U or raw weights} of step + 1 while step runs.
-    const auto load_filter = [&](int step) {
-      if constexpr (Cfg::kFilterInKernel)
-        load_raw_filter_step<Cfg>(p, main_loop, step % 2, k0, step * kChannelStep);
-      else
-        load_filter_step<Cfg>(p, main_loop, step % 2, k0, step * kChannelStep);
-    };
+  if constexpr (Cfg::kFilterStages == 2) {
+    // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs.
+    const auto load_filter = [&](int step) { load_filter_step<Cfg>(p, main_loop, step % 2, k0, step * kChannelStep); };
     if (first_step < end_step) {
       if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[first_step % Cfg::kRawStages],
                                                                 first_step * kChannelStep);
@@ -521,10 +474,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       __syncthreads();
       auto& v = main_loop.v[step % Cfg::kVStages];
       transform_input_step<Cfg, kStaged>(p, info, main_loop, v, step % Cfg::kRawStages, c0, warp, input_transform);
-      if constexpr (Cfg::kFilterInKernel) transform_filter_step<Cfg>(main_loop, step % 2);
       publish_operands();
       __syncthreads();
-      multiply_step(v, Cfg::kFilterInKernel ? 0 : step % 2, step == first_step);
+      multiply_step(v, step % 2, step == first_step);
       __syncthreads();
     }
   } else {

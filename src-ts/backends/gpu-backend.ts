@@ -56,14 +56,11 @@ class GpuStorage implements Storage {
 class GpuPreparedFilter extends GpuStorage implements PreparedFilter {
   readonly algorithm: Algorithm;
   readonly precision: WinogradPrecision;
-  /** How the kernel reads this filter, for RunInfo.path; decided once here, not per call. */
-  readonly filterPath: string;
 
-  constructor(buffer: NativeDeviceBuffer, algorithm: Algorithm, precision: WinogradPrecision, filterPath: string) {
+  constructor(buffer: NativeDeviceBuffer, algorithm: Algorithm, precision: WinogradPrecision) {
     super(buffer);
     this.algorithm = algorithm;
     this.precision = precision;
-    this.filterPath = filterPath;
   }
 }
 
@@ -220,10 +217,9 @@ export class GpuBackend implements Backend {
   /**
    * The heuristic behind `algorithm: 'auto'` (to be retuned as the kernels improve):
    * 1. 3×3 stride-1 problems: the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md v10): F(6,3) from
-   *    2^17 output pixels (N·outH·outW) when C < 256, F(2,3) everywhere else (how each tile reads its filter is the
-   *    addon's measured rule too, `winogradFilterMode`); F(4,3) runs only when asked for. If the preferred tile
-   *    cannot run the problem (F(6,3) in a 64 KB-shared-memory build), F(2,3), then F(4,3) is tried. Few channels
-   *    are no reason for direct: on an H100 (2026-11-26, test/gpu/timing.mjs, wall time per call) F(2,3) beat the
+   *    2^17 output pixels (N·outH·outW) when C < 256, F(2,3) everywhere else; F(4,3) runs only when asked for. If
+   *    the preferred tile cannot run the problem (F(6,3) in a 64 KB-shared-memory build), F(2,3), then F(4,3) is
+   *    tried. Few channels are no reason for direct: on an H100 (2026-11-26, test/gpu/timing.mjs, wall time per call) F(2,3) beat the
    *    direct kernel on a 3→64 stem at 224² (270 vs 365 µs) and a 64→3 head at 128² (115 vs 184 µs).
    * 2. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
    */
@@ -258,13 +254,7 @@ export class GpuBackend implements Backend {
     } catch (error) {
       throw fromNative(error, `preparing the filter for ${algorithm}`);
     }
-    const filterPath = this.#filterPath(args, true);
-    const prepared = new GpuPreparedFilter(
-      this.#allocateBytes(bytes, 'the prepared filter'),
-      algorithm,
-      precision,
-      filterPath,
-    );
+    const prepared = new GpuPreparedFilter(this.#allocateBytes(bytes, 'the prepared filter'), algorithm, precision);
     try {
       await this.#addon.prepareFilter({ ...args, filter: this.#buffer(filter), output: prepared.buffer });
     } catch (error) {
@@ -299,7 +289,8 @@ export class GpuBackend implements Backend {
       throw fromNative(error, `${algorithm} on ${this.#info.device ?? this.kind}`);
     }
     const m = WINOGRAD_TILE[algorithm];
-    const filterMode = m === undefined ? '' : (prepared?.filterPath ?? this.#filterPath(args, false));
+    // Winograd kernels read U: prepared once (prepareConv) or transformed by this call before the kernel.
+    const filterMode = prepared ? 'pre-transformed filter' : 'filter transformed in the call';
     return {
       backend: this.kind,
       algorithm,
@@ -310,13 +301,6 @@ export class GpuBackend implements Backend {
       layoutConverted: problem.layout === 'nchw',
       ...(winograd ? { precision: usedPrecision } : {}),
     };
-  }
-
-  /** How a Winograd kernel reads its filter for these args (the addon's measured rule), in RunInfo.path's words. */
-  #filterPath(args: GpuProblemArgs, prepared: boolean): string {
-    if (args.algorithm !== 'winograd') return '';
-    if (this.#addon.winogradFilterMode(args) === 'in-kernel') return 'filter transformed in the kernel';
-    return prepared ? 'pre-transformed filter' : 'filter transformed in the call';
   }
 
   dispose(): void {

@@ -97,11 +97,6 @@ export interface GpuNative {
   preparedFilterBytes(args: GpuProblemArgs): number;
   /** The Winograd tile size the kernels run fastest for this problem (a measured rule; canImplement still applies). */
   preferredWinogradM(args: GpuProblemArgs): number;
-  /**
-   * How the fused Winograd kernel reads its filter for this problem (a measured rule): 'pre-transformed' (U, which
-   * prepareFilter writes) or 'in-kernel' (the raw KRSC weights, which prepareFilter copies). Winograd args only.
-   */
-  winogradFilterMode(args: GpuProblemArgs): 'in-kernel' | 'pre-transformed';
   prepareFilter(args: GpuPrepareFilterArgs): Promise<void>;
   conv2d(args: GpuConvArgs): Promise<void>;
 }

@@ -69,4 +69,4 @@ for (const layer of LAYERS) {
 device.dispose();
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(r.map((cell, i) => cell.padStart(widths[i])).join('  '));
-console.log(`median of ${REPS} calls after 5 warm-up calls, fp16 NHWC, padding 1, prepared filters (a plan: U, or the raw weights where the kernel transforms them)`);
+console.log(`median of ${REPS} calls after 5 warm-up calls, fp16 NHWC, padding 1, prepared filters (a plan: U)`);

@@ -88,11 +88,7 @@ struct Variant {
   int m;  // 0 = direct
   bool compensated;
   double tolerance;  // on ‖out − ref‖ / ‖ref‖, N(0,1) data
-  bool in_kernel_filter = false;  // raw weights transformed by the fused kernel (no U)
 };
-
-// Pins the filter mode the variant names (pre-transformed unless it reads raw weights); prepare and run after this.
-void use_filter_mode(const Variant& v) { nova::wino_force_filter_mode(v.in_kernel_filter ? 2 : 1); }
 
 // Runs one variant on the device into y (poisoned first). Returns the runtime status.
 hipError_t run_variant(const Variant& v, const ConvShape& s, const DeviceBuffer& x, const DeviceBuffer& f,
@@ -109,9 +105,6 @@ struct CheckResult {
 void check_shape(const Variant& v, const ConvShape& s, bool use_bias, bool relu, bool inject_nonfinite,
                  std::mt19937_64& rng) {
   if (v.m != 0 && nova::wino_can_implement(s, v.m, v.compensated) != nullptr) return;
-  use_filter_mode(v);
-  if (v.m != 0 && v.in_kernel_filter != (nova::wino_filter_mode(s, v.m, v.compensated) == nova::WinoFilterMode::kInKernel))
-    return;  // in-kernel filters do not apply to this shape
   const size_t x_count = static_cast<size_t>(s.n) * s.h * s.w * s.c;
   const size_t f_count = static_cast<size_t>(s.k) * s.r * s.s * s.c;
   const size_t y_count = static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k;
@@ -299,7 +292,6 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
     std::printf("%-18s %3d", L.name, L.n);
     for (const auto& v : variants) {
       std::unique_ptr<DeviceBuffer> u;
-      use_filter_mode(v);
       if (v.m != 0) {
         u = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
         NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u->ptr, s, v.m, v.compensated, nullptr));
@@ -323,8 +315,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
   }
   // Each tile size with the channel split forced to 1, 2, 4, 8 blocks per cluster, and the launcher's choice.
   if (!sweep) return;
-  nova::wino_force_filter_mode(0);  // each tile size in its measured filter mode
-  std::printf("\nSPLIT SWEEP (µs per call, same method; F4 in-kernel filters, F2/F6 pre-transformed)\n%-18s %3s", "layer", "N");
+  std::printf("\nSPLIT SWEEP (µs per call, same method)\n%-18s %3s", "layer", "N");
   for (const int m : {2, 4, 6})
     for (const char* split : {"s1", "s2", "s4", "s8", "auto"}) std::printf(" %6s", (std::string("F") + char('0' + m) + split).c_str());
   std::printf("\n");
@@ -394,7 +385,6 @@ int main(int argc, char** argv) {
         {"direct", 0, false, 1e-3},   {"F2", 2, false, 2e-3},     {"F4", 4, false, 5e-3},
         {"F6", 6, false, 1e-2},       {"F6comp", 6, true, 2e-3},
         {"F4comp", 4, true, 1e-3},    {"F2comp", 2, true, 1e-3},
-        {"F2raw", 2, false, 2e-3, true}, {"F4raw", 4, false, 5e-3, true},
     };
     std::uniform_int_distribution<int> pick(0, 1 << 30);
     // Fixed edge shapes, then random ones.
@@ -433,7 +423,6 @@ int main(int argc, char** argv) {
       check_shape(variants[3], nova::make_conv_shape(1, 300, 10, 12, 50, 3, 3, 1, 1), true, true, false, rng);
     }
     nova::wino_force_c_split(0);
-    nova::wino_force_filter_mode(0);
     // Shapes only the direct kernel takes.
     const Variant direct = variants[0];
     for (const ConvShape& s : {nova::make_conv_shape(2, 64, 28, 28, 128, 3, 3, 1, 1, 2, 2),

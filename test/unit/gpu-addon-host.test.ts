@@ -61,17 +61,12 @@ describe.skipIf(!addon)(`GPU addon on the host (${addon?.platform ?? 'not built'
     expect([2, 4, 6, 8]).toContain(addon!.preferredWinogradM(problem));
   });
 
-  it('says how the fused kernel reads its filter, and sizes the prepared filter to match', () => {
+  it('sizes the prepared filter as U for every Winograd tile', () => {
     const f4 = { ...problem, m: 4 };
-    // The measured rule: F(4,3) transforms the raw weights in the kernel (prepared = the KRSC weights) where it
-    // can (C % 8 == 0, not compensated); F(6,3) and compensated precision read U.
-    expect(addon!.winogradFilterMode(problem)).toBe('pre-transformed');
-    expect(addon!.winogradFilterMode(f4)).toBe('in-kernel');
-    expect(addon!.preparedFilterBytes(f4)).toBe(8 * 9 * 8 * 2);
-    expect(addon!.winogradFilterMode({ ...f4, compensated: true })).toBe('pre-transformed');
-    expect(addon!.preparedFilterBytes({ ...f4, compensated: true })).toBe(2 * 36 * 8 * 16 * 2); // C padded to 16
-    expect(addon!.winogradFilterMode({ ...f4, c: 12 })).toBe('pre-transformed');
-    expect(() => addon!.winogradFilterMode({ ...problem, algorithm: 'direct' })).toThrow(RangeError);
+    // U is α² · K · C fp16 (C padded to 16), twice that when compensated; the raw weights are never the prepared filter.
+    expect(addon!.preparedFilterBytes(f4)).toBe(36 * 8 * 16 * 2);
+    expect(addon!.preparedFilterBytes({ ...f4, compensated: true })).toBe(2 * 36 * 8 * 16 * 2);
+    expect(addon!.preparedFilterBytes({ ...f4, c: 12 })).toBe(36 * 8 * 16 * 2);
   });
 
   it('bad raw calls throw TypeError / RangeError and never reach the device', () => {
