@@ -36,8 +36,8 @@ template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, tru
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
 template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, true, false>> {};
-// F(2,3) for grids that would not fill the device with the tile above: half the output channels per block and
-// two resident blocks per SM (measured faster at batch 1 on H200, slower at batch 32; bench/NOTES.md v5, v10).
+// F(2,3) for grids that would not fill the device twice with the tile above: half the output channels per block
+// and two resident blocks per SM (measured faster below 2 waves on H200, slower above; bench/NOTES.md v5, v12).
 using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
 #endif  // NOVA_WINO_SMALL_SHARED
 
@@ -143,7 +143,8 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
 #if !defined(NOVA_WINO_SMALL_SHARED)
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
-    if (!compensated && grid_blocks<Large>(params) < facts.sms) return launch_fused<SmallGridF2>(params, facts, stream);
+    if (!compensated && grid_blocks<Large>(params) < 2 * facts.sms)
+      return launch_fused<SmallGridF2>(params, facts, stream);
   }
 #endif  // !NOVA_WINO_SMALL_SHARED
   // Tiles this build lacks are refused by wino_can_implement before any launch.
