@@ -189,10 +189,10 @@ const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) 
 }
 
 int wino_preferred_m(const ConvShape& shape) {
-  // Measured on an H200 over the 48 bench cells (bench/NOTES.md, v10): F(2,3) is the fastest of our kernels on 39
-  // of them; F(6,3) is faster by 7–48 % from 2^17 output pixels when C < 256 (VGG-16 64×224 and 128×112, ESRGAN
+  // Measured on an H200 over the 48 bench cells (bench/NOTES.md, v10): F(2,3) is the fastest of our kernels on 38
+  // of them; F(6,3) is faster by 3–48 % from 2^17 output pixels when C < 256 (VGG-16 64×224 and 128×112, ESRGAN
   // at batch 32) and within ±2 % of F(2,3) there when C ≥ 256 (SD1.5, SDXL), where F(2,3)'s 14× smaller error
-  // decides. F(4,3) is within 3 % of the best on one cell only.
+  // decides. F(4,3) (3× F(2,3)'s error) beats F(2,3) by 4–12 % on three batch-32 cells only (3f2c669's run).
   const int64_t pixels = static_cast<int64_t>(shape.n) * shape.out_h * shape.out_w;
   return pixels >= (int64_t{1} << 17) && shape.c < 256 ? 6 : 2;
 }

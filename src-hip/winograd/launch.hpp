@@ -27,8 +27,7 @@ int wino_preferred_m(const ConvShape& shape);
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated);
 
 // The prepared filter from the raw KRSC fp16 filter: U computed in fp32 and stored fp16 (hi/lo when compensated).
-// out must hold wino_filter_bytes(shape, m, compensated) bytes; it
-// depends only on k, c, m and compensated.
+// out must hold wino_filter_bytes(shape, m, compensated) bytes; it depends only on k, c, m and compensated.
 hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const ConvShape& shape, int m, bool compensated,
                                hipStream_t stream);
 
