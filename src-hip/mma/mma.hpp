@@ -248,12 +248,13 @@ __device__ inline void store_d_half(const FragD& f, At&& at, int lo_offset) {
 
 #if defined(NOVA_MMA_PTX) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // Warpgroup products (wgmma, sm_90a only): the 4 warps of a warpgroup (warps 4w..4w+3) compute a 64-row D
-// together, each warp holding its 16 rows as FragD pieces (the m16n8 D layout, one FragD per 16 columns) and
-// passing its 16 rows of A as a FragA (the m16n8k16 A layout); B is read from shared memory through a descriptor.
+// together, each warp holding its 16 rows as FragD pieces (the m16n8 D layout, one FragD per 16 columns); A and B
+// are read from shared memory through descriptors.
 #define NOVA_MMA_WGMMA 1
 
-// Descriptor of a shared-memory B operand stored k-major without swizzle: 8×8 core matrices (8 rows of n, 8
-// consecutive k each, 128 contiguous bytes); core matrices adjacent in k are k_stride bytes apart, in n n_stride.
+// Descriptor of a shared-memory operand stored k-major without swizzle: 8×8 core matrices (8 rows of n, or of m
+// for A, 8 consecutive k each, 128 contiguous bytes); core matrices adjacent in k are k_stride bytes apart, in n (m)
+// n_stride.
 __device__ inline unsigned long long warpgroup_descriptor(const void* shared, int k_stride, int n_stride) {
   const unsigned long long address = static_cast<unsigned>(__cvta_generic_to_shared(shared));
   return ((address >> 4) & 0x3fff) | (static_cast<unsigned long long>((k_stride >> 4) & 0x3fff) << 16) |
@@ -272,17 +273,18 @@ __device__ inline void warpgroup_wait() {
 }
 
 // d (64 × 32, this warp's 16 rows in d[0] for n 0–15 and d[1] for n 16–31) = a (64 × 16) · b (16 × 32), plus d
-// when accumulate (so the first product needs no zeroed accumulators).
-__device__ inline void warpgroup_mma_n32(FragD (&d)[2], const FragA& a, unsigned long long b, bool accumulate) {
+// when accumulate (so the first product needs no zeroed accumulators); a and b are read from shared memory through
+// descriptors of their core-matrix layouts (a: rows of m, 8 consecutive k each, like b).
+__device__ inline void warpgroup_mma_n32(FragD (&d)[2], unsigned long long a, unsigned long long b, bool accumulate) {
   asm volatile(
-      "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %21, 0;\n"
+      "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %18, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
-      "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, accumulate, 1, 1, 0;\n}\n"
+      "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, %16, %17, accumulate, 1, 1, 0, 0;\n}\n"
       : "+f"(d[0].d[0][0]), "+f"(d[0].d[0][1]), "+f"(d[0].d[0][2]), "+f"(d[0].d[0][3]),
         "+f"(d[0].d[1][0]), "+f"(d[0].d[1][1]), "+f"(d[0].d[1][2]), "+f"(d[0].d[1][3]),
         "+f"(d[1].d[0][0]), "+f"(d[1].d[0][1]), "+f"(d[1].d[0][2]), "+f"(d[1].d[0][3]),
         "+f"(d[1].d[1][0]), "+f"(d[1].d[1][1]), "+f"(d[1].d[1][2]), "+f"(d[1].d[1][3])
-      : "r"(a.a[0]), "r"(a.a[1]), "r"(a.a[2]), "r"(a.a[3]), "l"(b), "r"(static_cast<int>(accumulate)));
+      : "l"(a), "l"(b), "r"(static_cast<int>(accumulate)));
 }
 #endif  // NOVA_MMA_PTX && __CUDA_ARCH_FEAT_SM90_ALL
 

@@ -31,7 +31,8 @@ template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 16, 16, 4, tru
 template <> struct TileConfig<4, false> : BuiltTile<FusedConfig<4, 16, 16, 4, false, false>> {};
 #else   // !NOVA_WINO_SMALL_SHARED: NVIDIA's up to 227 KB per block
 // Compensated F6 and F4 have no room left in shared memory for staged input tiles.
-template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 8, false, true, 2>> {};
+// F(2,3): three U buffers, since its warpgroup products read U from shared memory while the next step is prepared.
+template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 8, false, true, 3>> {};
 template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, true, true, 1>> {};
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};

@@ -36,7 +36,9 @@ struct FusedConfig {
   static constexpr int kWarps = kWarps_;
   static constexpr bool kCompensated = kCompensated_;
   static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, one step ahead
-  static constexpr int kFilterStages = kFilterStages_;  // 2: U of the next step is copied during this one
+  // 2 or 3: U of the next step is copied during this one; 3 also lets warpgroup products, which read U from shared
+  // memory, stay in flight while the next step is prepared.
+  static constexpr int kFilterStages = kFilterStages_;
   static constexpr int kBlocksPerSm = kBlocksPerSm_;    // resident blocks the register budget is cut for
   static constexpr int kAlpha = M + 2;
   static constexpr int kPositions = kAlpha * kAlpha;
@@ -54,7 +56,7 @@ struct FusedConfig {
   static_assert(kPositions % kWarps == 0, "each warp owns the same number of positions");
   static_assert(kBlockK % 16 == 0 && kBlockTiles % 16 == 0, "block tile is made of 16x16 products");
   static_assert(kThreads % (2 * kBlockK) == 0, "the U copy gives each thread a fixed (k, half-row)");
-  static_assert(kFilterStages == 1 || kFilterStages == 2, "one or two U buffers");
+  static_assert(kFilterStages >= 1 && kFilterStages <= 3, "one to three U buffers");
   static_assert(!kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
   // The input transform on the matrix units: per staged tile, D(ξ, channel) = Σ_pixel (Bᵀ ⊗ Bᵀ)(ξ, pixel) ·
   // d(pixel, channel), the 16×16 blocks of Bᵀ ⊗ Bᵀ held as A fragments (warp w owns the row block
@@ -311,30 +313,28 @@ __device__ constexpr bool warpgroup_multiply() {
 
 #if defined(NOVA_MMA_WGMMA)
 // Issues M[ξ] += U[ξ] · V[ξ] (M[ξ] = … when !accumulate, the block's first step) for the kPositionsPerGroup
-// positions of this warp's warpgroup as one group of asynchronous products: U from registers (this warp's 16 output
-// channels, all loaded first so no product waits on a register write), V through a descriptor of its core-matrix
-// layout.
+// positions of this warp's warpgroup as one group of asynchronous products, U (all kBlockK = 64 output channels)
+// and V through descriptors of their core-matrix layouts. Reading U from shared memory rather than loading it into
+// registers first took F(2,3) 6–9 % less time (bench/NOTES.md v13); the products then read U until they complete,
+// so its buffer is not refilled while they are in flight (three U buffers, or a wait per step).
 template <class Cfg, int kPositionsPerGroup>
 __device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v,
                                           int stage, int warp, bool accumulate,
                                           mma::FragD (&acc)[kPositionsPerGroup][1][2]) {
   constexpr int kKStride = 2 * Cfg::kVHalfStride, kNStride = 2 * Cfg::kVGroupStride;  // bytes
-  const int row0 = 16 * (warp % 4), position0 = (warp / 4) * kPositionsPerGroup;
-  mma::FragA u[kPositionsPerGroup][Cfg::kPlanes];
-#pragma unroll
-  for (int q = 0; q < kPositionsPerGroup; ++q)
-#pragma unroll
-    for (int plane = 0; plane < Cfg::kPlanes; ++plane)
-      load_u<Cfg>(u[q][plane], s.u[stage][plane][position0 + q], row0);
+  constexpr int kUKStride = 2 * 8 * Cfg::kBlockK, kUMStride = 2 * 8 * 8;                  // bytes, see u_offset
+  const int position0 = (warp / 4) * kPositionsPerGroup;
   mma::warpgroup_fence();
 #pragma unroll
   for (int q = 0; q < kPositionsPerGroup; ++q) {
+    const auto u_hi = mma::warpgroup_descriptor(&s.u[stage][0][position0 + q][0], kUKStride, kUMStride);
     const auto v_hi = mma::warpgroup_descriptor(&v[0][position0 + q][0], kKStride, kNStride);
-    mma::warpgroup_mma_n32(acc[q][0], u[q][0], v_hi, accumulate);
+    mma::warpgroup_mma_n32(acc[q][0], u_hi, v_hi, accumulate);
     if constexpr (Cfg::kCompensated) {
-      mma::warpgroup_mma_n32(acc[q][0], u[q][0],
-                             mma::warpgroup_descriptor(&v[1][position0 + q][0], kKStride, kNStride), true);
-      mma::warpgroup_mma_n32(acc[q][0], u[q][1], v_hi, true);
+      const auto u_lo = mma::warpgroup_descriptor(&s.u[stage][1][position0 + q][0], kUKStride, kUMStride);
+      const auto v_lo = mma::warpgroup_descriptor(&v[1][position0 + q][0], kKStride, kNStride);
+      mma::warpgroup_mma_n32(acc[q][0], u_hi, v_lo, true);
+      mma::warpgroup_mma_n32(acc[q][0], u_lo, v_hi, true);
     }
   }
   mma::warpgroup_commit();  // the caller waits before V is overwritten
@@ -422,12 +422,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
 #pragma unroll
         for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
   // The step's products. Warpgroup products stay in flight while the next step's V is computed into the other
-  // buffer; waiting for all but the newest group frees the buffer the next step writes.
+  // buffer (and, with three U buffers, the step after next's U copied); waiting for all but the newest group frees
+  // the buffers the next step writes.
   const auto multiply_step = [&](const typename Cfg::VBuffer& v, int stage, bool first) {
     if constexpr (kWarpgroup) {
 #if defined(NOVA_MMA_WGMMA)
       multiply_warpgroup<Cfg>(main_loop, v, stage, warp, !first, acc);
-      mma::warpgroup_wait<1>();
+      // The products read this step's U: with fewer than 3 buffers the next step's copy overwrites it.
+      if constexpr (Cfg::kFilterStages >= 3)
+        mma::warpgroup_wait<1>();
+      else
+        mma::warpgroup_wait<0>();
 #endif  // NOVA_MMA_WGMMA
     } else {
       (void)first;
@@ -454,9 +459,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   const int steps = (p.c + kChannelStep - 1) / kChannelStep;
   const int rank = static_cast<int>(blockIdx.z);
   const int first_step = steps * rank / p.c_split, end_step = steps * (rank + 1) / p.c_split;
-  if constexpr (Cfg::kFilterStages == 2) {
+  if constexpr (Cfg::kFilterStages >= 2) {
     // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs.
-    const auto load_filter = [&](int step) { load_filter_step<Cfg>(p, main_loop, step % 2, k0, step * kChannelStep); };
+    const auto load_filter = [&](int step) {
+      load_filter_step<Cfg>(p, main_loop, step % Cfg::kFilterStages, k0, step * kChannelStep);
+    };
     if (first_step < end_step) {
       if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[first_step % Cfg::kRawStages],
                                                                 first_step * kChannelStep);
@@ -477,7 +484,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       transform_input_step<Cfg, kStaged>(p, info, main_loop, v, step % Cfg::kRawStages, c0, warp, input_transform);
       publish_operands();
       __syncthreads();
-      multiply_step(v, step % 2, step == first_step);
+      multiply_step(v, step % Cfg::kFilterStages, step == first_step);
       __syncthreads();
     }
   } else {

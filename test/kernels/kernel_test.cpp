@@ -1,6 +1,6 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
-// Build: see test/kernels/build.sh.  Run: kernel_test [--bench [--no-sweep]] [--seed N]
+// Build: see test/kernels/build.sh.  Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6]
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -354,7 +354,11 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
 int main(int argc, char** argv) {
   bool do_bench = false, sweep = true;
   int profile_m = 0;
-  bool large = false;  // --large: the > 2^31-element check (needs ~10 GB of device memory)  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32, for a profiler
+  bool large = false;  // --large: the > 2^31-element check (needs ~10 GB of device memory)
+  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32, for a profiler.
+  // --timing-only F2,F6: only the TIMING table, only those variants (device time is scarce; the table's direct and
+  // compensated columns take most of it).
+  std::string timing_only;
   uint64_t seed = 20261126;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
@@ -362,6 +366,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--large")) large = true;
     if (!std::strcmp(argv[i], "--profile") && i + 1 < argc) profile_m = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
+    if (!std::strcmp(argv[i], "--timing-only") && i + 1 < argc) timing_only = argv[++i];
   }
   try {
     hipDeviceProp_t prop;
@@ -386,6 +391,13 @@ int main(int argc, char** argv) {
         {"F6", 6, false, 1e-2},       {"F6comp", 6, true, 2e-3},
         {"F4comp", 4, true, 1e-3},    {"F2comp", 2, true, 1e-3},
     };
+    if (!timing_only.empty()) {
+      std::vector<Variant> chosen;
+      for (const auto& v : variants)
+        if (("," + timing_only + ",").find("," + v.name + ",") != std::string::npos) chosen.push_back(v);
+      bench(chosen, false, rng);
+      return 0;
+    }
     std::uniform_int_distribution<int> pick(0, 1 << 30);
     // Fixed edge shapes, then random ones.
     struct Case {
