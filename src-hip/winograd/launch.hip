@@ -37,9 +37,10 @@ template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, tru
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
 template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, true, false>> {};
-// F(2,3) for grids that would not fill the device twice with the tile above: half the output channels per block
-// and two resident blocks per SM (measured faster below 2 waves on H200, slower above; bench/NOTES.md v5, v12).
-using SmallGridF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
+// F(2,3) for grids that would not fill the device twice with the tile above (measured faster below 2 waves on H200,
+// slower above; bench/NOTES.md v5, v12) and for K ≤ 32, where the tile above would leave half its output channels
+// empty: half the output channels per block and two resident blocks per SM.
+using NarrowF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
 #endif  // NOVA_WINO_SMALL_SHARED
 
 // What the launchers ask of a device, read once per device (runtime queries cost microseconds per call).
@@ -144,8 +145,8 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
 #if !defined(NOVA_WINO_SMALL_SHARED)
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
-    if (!compensated && grid_blocks<Large>(params) < 2 * facts.sms)
-      return launch_fused<SmallGridF2>(params, facts, stream);
+    if (!compensated && (params.k <= NarrowF2::kBlockK || grid_blocks<Large>(params) < 2 * facts.sms))
+      return launch_fused<NarrowF2>(params, facts, stream);
   }
 #endif  // !NOVA_WINO_SMALL_SHARED
   // Tiles this build lacks are refused by wino_can_implement before any launch.
