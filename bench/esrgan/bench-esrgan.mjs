@@ -40,8 +40,9 @@ const { values: args } = parseArgs({
 
 // Per policy: executor options. Timed runs replay a captured graph unless captureGraphs is false.
 const POLICIES = {
-  default: {}, // src-ts/graph/gpu-executor.ts DEFAULT_POLICY: F(4,3) trunk, direct at the 3-channel edges
+  default: {}, // src-ts/graph/gpu-executor.ts DEFAULT_POLICY: F(2,3) trunk, direct at the 3-channel edges
   eager: { captureGraphs: false }, // the same, every node launched from the worker thread each run
+  f4: { algorithm: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f4' : 'direct') },
   f6: { algorithm: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f6' : 'direct') },
   f2: { algorithm: (conv) => (conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f2' : 'direct') },
   direct: { algorithm: 'direct' },

@@ -42,13 +42,13 @@ type ConvNode = Extract<GraphNode, { op: 'conv2d' }>;
 export type AlgorithmPolicy = Algorithm | ((conv: ConvNode) => Algorithm);
 
 /**
- * Default per-layer choice: Winograd F(4,3) for every conv with at least 16 input and output channels (the
+ * Default per-layer choice: Winograd F(2,3) for every conv with at least 16 input and output channels (the
  * trunk), direct for the thin image-edge convs (3 channels), where Winograd's transforms cost more than they save.
- * F(4,3) rather than F(6,3) because its fp16 error is several times lower and ESRGAN chains 150 convs; the bench
- * measures both.
+ * F(2,3) has the lowest fp16 error of the tiles (ESRGAN chains 150 convs) and, on an H200, ran ESRGAN ×4 faster than
+ * F(4,3) at 128², 256² and 512² inputs (docs/esrgan.md).
  */
 export const DEFAULT_POLICY: AlgorithmPolicy = (conv) =>
-  conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f4' : 'direct';
+  conv.weights.c >= 16 && conv.weights.k >= 16 ? 'winograd-f2' : 'direct';
 
 export interface GpuExecutorOptions {
   readonly device?: number;
