@@ -413,7 +413,8 @@ int main(int argc, char** argv) {
         {nova::make_conv_shape(2, 256, 14, 14, 256, 3, 3, 1, 1), true, true},
         {nova::make_conv_shape(1, 8, 3, 3, 8, 3, 3, 0, 0), false, false},
         {nova::make_conv_shape(4, 32, 20, 20, 24, 3, 3, 2, 2), true, false},
-        {nova::make_conv_shape(4, 24, 64, 64, 130, 3, 3, 1, 1), true, true},  // enough tiles for the large-grid F2 tile
+        // Enough tiles for F(2,3)'s 64-channel tile (K > 32, ≥ 2 waves), and 4 channel steps so its three U buffers wrap.
+        {nova::make_conv_shape(3, 56, 64, 64, 130, 3, 3, 1, 1), true, true},
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
