@@ -315,7 +315,7 @@ __device__ constexpr bool warpgroup_multiply() {
 // Issues M[ξ] += U[ξ] · V[ξ] (M[ξ] = … when !accumulate, the block's first step) for the kPositionsPerGroup
 // positions of this warp's warpgroup as one group of asynchronous products, U (all kBlockK = 64 output channels)
 // and V through descriptors of their core-matrix layouts. Reading U from shared memory rather than loading it into
-// registers first took F(2,3) 6–9 % less time (bench/NOTES.md v13); the products then read U until they complete,
+// registers first took F(2,3) 5–7 % less time at batch 32 (bench/NOTES.md v13); the products then read U until they complete,
 // so its buffer is not refilled while they are in flight (three U buffers, or a wait per step).
 template <class Cfg, int kPositionsPerGroup>
 __device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v,
@@ -439,7 +439,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       multiply<Cfg>(main_loop, v, stage, warp, acc);
     }
   };
-  // With warpgroup products V is read through the async proxy: its writers publish it before the barrier.
+  // With warpgroup products V and U are read through the async proxy: each thread publishes what it wrote (V) or
+  // copied (U, the step's copy group having landed) before the barrier.
   const auto publish_operands = [] {
 #if defined(NOVA_MMA_WGMMA)
     if constexpr (kWarpgroup) mma::warpgroup_publish_shared();
