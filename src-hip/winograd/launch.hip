@@ -3,6 +3,7 @@
 #include "launch.hpp"
 
 #include <atomic>
+#include <cstdio>
 
 #include "wino_fused.hpp"
 
@@ -47,6 +48,7 @@ using NarrowF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
 struct DeviceFacts {
   int sms = 0;
   bool clusters = false;
+  int shared_per_block = 0;  // bytes a block may use, opted in (H100/H200 227 KB, A100 163 KB, sm_86/89 99 KB)
 };
 
 hipError_t device_facts(DeviceFacts* facts) {
@@ -62,6 +64,7 @@ hipError_t device_facts(DeviceFacts* facts) {
   DeviceFacts f;
   NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&f.sms, hipDeviceAttributeMultiprocessorCount, device));
   f.clusters = cluster_launch_supported(device);
+  NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&f.shared_per_block, hipDeviceAttributeMaxSharedMemoryPerBlock, device));
   if (device < kMaxDevices) {
     cache[device] = f;
     known[device].store(true, std::memory_order_release);
@@ -71,6 +74,22 @@ hipError_t device_facts(DeviceFacts* facts) {
 }
 
 std::atomic<int> forced_c_split{0};
+std::atomic<int> forced_shared_limit{0};
+
+// Shared memory one block of the tile takes (its dynamic storage and the TileInfo array), against what the device
+// allows (or the limit a test forced).
+template <class Cfg>
+constexpr size_t block_shared_bytes() {
+  return Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles;
+}
+int shared_limit(const DeviceFacts& facts) {
+  const int forced = forced_shared_limit.load(std::memory_order_relaxed);
+  return forced > 0 && forced < facts.shared_per_block ? forced : facts.shared_per_block;
+}
+template <class Cfg>
+bool fits(const DeviceFacts& facts) {
+  return block_shared_bytes<Cfg>() <= static_cast<size_t>(shared_limit(facts));
+}
 
 // Blocks per cluster that split a block tile's channel steps (wino_fused.hpp). The cost of a launch is modelled
 // as waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs;
@@ -91,6 +110,19 @@ int choose_c_split(int64_t blocks, int blocks_per_sm, int steps, const DeviceFac
     if (split == 1 || cost < best_cost) best = split, best_cost = cost;
   }
   return best;
+}
+
+// Shared memory per block of the smallest tile dispatch_conv takes for (M, compensated) (0 where this build has
+// none; wino::can_implement refuses those): F(2,3) falls back to its 32-channel tile where the large one does not fit.
+template <int M, bool kCompensated>
+constexpr size_t least_shared_bytes() {
+#if !defined(NOVA_WINO_SMALL_SHARED)
+  if constexpr (M == 2 && !kCompensated) return block_shared_bytes<NarrowF2>();
+#endif  // !NOVA_WINO_SMALL_SHARED
+  if constexpr (TileConfig<M, kCompensated>::kBuilt)
+    return block_shared_bytes<typename TileConfig<M, kCompensated>::type>();
+  else
+    return 0;
 }
 
 template <class Cfg>
@@ -117,8 +149,7 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
   if (tile_blocks > 0x7fffffff) return hipErrorInvalidValue;
 #if defined(NOVA_WINO_SMALL_SHARED)
-  static_assert(Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles <= 64 * 1024,
-                "the tile must fit 64 KB of shared memory");
+  static_assert(block_shared_bytes<Cfg>() <= 64 * 1024, "the tile must fit 64 KB of shared memory");
 #endif  // NOVA_WINO_SMALL_SHARED
   const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
   params.c_split = choose_c_split(grid_blocks<Cfg>(params), Cfg::kBlocksPerSm, steps, facts);
@@ -145,7 +176,8 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
 #if !defined(NOVA_WINO_SMALL_SHARED)
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
-    if (!compensated && (params.k <= NarrowF2::kBlockK || grid_blocks<Large>(params) < 2 * facts.sms))
+    if (!compensated &&
+        (params.k <= NarrowF2::kBlockK || grid_blocks<Large>(params) < 2 * facts.sms || !fits<Large>(facts)))
       return launch_fused<NarrowF2>(params, facts, stream);
   }
 #endif  // !NOVA_WINO_SMALL_SHARED
@@ -186,8 +218,22 @@ void wino_force_c_split(int split) {
   forced_c_split.store(split == 1 || split == 2 || split == 4 || split == 8 ? split : 0);
 }
 
+void wino_force_shared_limit(int bytes) { forced_shared_limit.store(bytes > 0 ? bytes : 0); }
+
 const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) {
-  return wino::can_implement(shape, m, compensated);
+  if (const char* reason = wino::can_implement(shape, m, compensated)) return reason;
+  DeviceFacts facts;
+  if (device_facts(&facts) != hipSuccess) return nullptr;  // the launch will report the runtime's error
+  const size_t needed = m == 2   ? (compensated ? least_shared_bytes<2, true>() : least_shared_bytes<2, false>())
+                        : m == 4 ? (compensated ? least_shared_bytes<4, true>() : least_shared_bytes<4, false>())
+                                 : (compensated ? least_shared_bytes<6, true>() : least_shared_bytes<6, false>());
+  const int limit = shared_limit(facts);
+  if (needed <= static_cast<size_t>(limit)) return nullptr;
+  thread_local char reason[160];
+  std::snprintf(reason, sizeof reason,
+                "its tile needs %zu KB of shared memory per block and this device allows %d KB", needed / 1024,
+                limit / 1024);
+  return reason;
 }
 
 int wino_preferred_m(const ConvShape& shape) {

@@ -11,9 +11,10 @@
 
 namespace nova {
 
-// nullptr when the fused F(m,3) kernel (compensated or not) can run the shape, else why not (m not built, not
-// 3×3, stride or dilation ≠ 1, padding > 2, a tile that does not fit the build's shared memory, …). m ∈ {2, 4, 6};
-// m = 8 is refused with the measured reason.
+// nullptr when the fused F(m,3) kernel (compensated or not) can run the shape on the calling thread's current
+// device, else why not (m not built, not 3×3, stride or dilation ≠ 1, padding > 2, a tile that does not fit the
+// build's or the device's shared memory, …). m ∈ {2, 4, 6}; m = 8 is refused with the measured reason. The
+// returned text lives until the thread's next call.
 const char* wino_can_implement(const ConvShape& shape, int m, bool compensated = false);
 
 // The tile size our kernels run fastest for this shape (a measured rule, see bench/NOTES.md); the caller still
@@ -41,5 +42,10 @@ hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* 
 // cluster, where the device has clusters and the layer has that many channel steps); any other value restores the
 // measured choice.
 void wino_force_c_split(int split);
+
+// For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
+// use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be
+// checked on a larger one; 0 restores the device's limit.
+void wino_force_shared_limit(int bytes);
 
 }  // namespace nova

@@ -404,6 +404,8 @@ int main(int argc, char** argv) {
       ConvShape shape;
       bool bias, relu;
     };
+    // Enough tiles for F(2,3)'s 64-channel tile (K > 32, ≥ 2 waves), and 4 channel steps so its three U buffers wrap.
+    const Case large_f2 = {nova::make_conv_shape(3, 56, 64, 64, 130, 3, 3, 1, 1), true, true};
     std::vector<Case> shapes = {
         {nova::make_conv_shape(1, 3, 37, 53, 1, 3, 3, 1, 1), true, false},
         {nova::make_conv_shape(2, 16, 14, 14, 16, 3, 3, 1, 1), false, true},
@@ -413,8 +415,7 @@ int main(int argc, char** argv) {
         {nova::make_conv_shape(2, 256, 14, 14, 256, 3, 3, 1, 1), true, true},
         {nova::make_conv_shape(1, 8, 3, 3, 8, 3, 3, 0, 0), false, false},
         {nova::make_conv_shape(4, 32, 20, 20, 24, 3, 3, 2, 2), true, false},
-        // Enough tiles for F(2,3)'s 64-channel tile (K > 32, ≥ 2 waves), and 4 channel steps so its three U buffers wrap.
-        {nova::make_conv_shape(3, 56, 64, 64, 130, 3, 3, 1, 1), true, true},
+        large_f2,
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
@@ -436,6 +437,21 @@ int main(int argc, char** argv) {
       check_shape(variants[3], nova::make_conv_shape(1, 300, 10, 12, 50, 3, 3, 1, 1), true, true, false, rng);
     }
     nova::wino_force_c_split(0);
+    // Smaller devices' shared memory per block (A100, then sm_86/89), forced: every variant either says it does not
+    // fit or passes (F(2,3) on its 32-channel tile); F(2,3) must still run.
+    for (const int limit : {166912, 101376}) {
+      std::printf("-- shared memory per block limited to %d bytes --\n", limit);
+      nova::wino_force_shared_limit(limit);
+      for (const auto& v : variants) {
+        if (v.m == 0) continue;
+        const char* reason = nova::wino_can_implement(large_f2.shape, v.m, v.compensated);
+        std::printf("%-7s %s\n", v.name.c_str(), reason ? reason : "runs");
+        if (v.m == 2 && !v.compensated && reason) ++g_failures;
+        for (size_t i = 0; i < shapes.size(); i += 3) check_shape(v, shapes[i].shape, shapes[i].bias, shapes[i].relu, false, rng);
+        check_shape(v, large_f2.shape, large_f2.bias, large_f2.relu, false, rng);
+      }
+    }
+    nova::wino_force_shared_limit(0);
     // Shapes only the direct kernel takes.
     const Variant direct = variants[0];
     for (const ConvShape& s : {nova::make_conv_shape(2, 64, 28, 28, 128, 3, 3, 1, 1, 2, 2),
