@@ -127,7 +127,28 @@ constexpr size_t least_shared_bytes() {
 
 template <class Cfg>
 int64_t grid_blocks(const wino::Params& params) {
-  return (params.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles * ((params.k + Cfg::kBlockK - 1) / Cfg::kBlockK);
+  return wino::tile_blocks<Cfg>(params) * ((params.k + Cfg::kBlockK - 1) / Cfg::kBlockK);
+}
+
+// F(2,3)'s staged tiles as rectangles of 4 tile rows (wino_fused.hpp, InputRegion): its 4×4-pixel tiles overlap by
+// half, so a 4 × 8-tile block stages 180 pixels per channel instead of 512. Measured on an H200 (bench/NOTES.md,
+// v15): 5–6 % faster at batch 32 where the rectangles cover the image exactly, 7–15 % at batch 1 even where they
+// overhang it, 7–9 % slower at batch 32 where they overhang it (more blocks, ragged ones), 5 % slower compensated.
+// So taken where they need no more blocks than consecutive tiles, or where their grid fits one wave of the device.
+template <class Cfg>
+constexpr int kRectangleRows =
+    Cfg::kM == 2 && Cfg::kStageInput && !Cfg::kCompensated && Cfg::kBlockTiles % 4 == 0 ? 4 : 0;
+template <class Cfg, int kRows>
+using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
+                                 Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
+std::atomic<int> forced_tile_order{0};
+
+template <class Cfg, class Rectangles>
+bool use_rectangles(const wino::Params& params, const DeviceFacts& facts) {
+  const int forced = forced_tile_order.load(std::memory_order_relaxed);
+  if (forced != 0) return forced == 2;
+  return wino::tile_blocks<Rectangles>(params) <= wino::tile_blocks<Cfg>(params) ||
+         grid_blocks<Rectangles>(params) <= static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
 }
 
 template <class Cfg, bool kStaged>
@@ -144,7 +165,7 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
                                                  static_cast<int>(Cfg::kSharedBytes)));
     if (device < kMaxDevices) limit_raised[device].store(true, std::memory_order_release);
   }
-  const int64_t tile_blocks = (params.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles;
+  const int64_t tile_blocks = wino::tile_blocks<Cfg>(params);
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
   if (tile_blocks > 0x7fffffff) return hipErrorInvalidValue;
@@ -164,7 +185,13 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
 template <class Cfg>
 hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
   if constexpr (Cfg::kStageInput) {
-    if (params.vector_input) return launch_kernel<Cfg, true>(params, facts, stream);
+    if (params.vector_input) {
+      if constexpr (kRectangleRows<Cfg> > 0) {
+        using Rectangles = RectanglesOf<Cfg, kRectangleRows<Cfg>>;
+        if (use_rectangles<Cfg, Rectangles>(params, facts)) return launch_kernel<Rectangles, true>(params, facts, stream);
+      }
+      return launch_kernel<Cfg, true>(params, facts, stream);
+    }
   }
   return launch_kernel<Cfg, false>(params, facts, stream);
 }
@@ -217,6 +244,8 @@ hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, 
 void wino_force_c_split(int split) {
   forced_c_split.store(split == 1 || split == 2 || split == 4 || split == 8 ? split : 0);
 }
+
+void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || order == 2 ? order : 0); }
 
 void wino_force_shared_limit(int bytes) { forced_shared_limit.store(bytes > 0 ? bytes : 0); }
 

@@ -43,6 +43,11 @@ hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* 
 // measured choice.
 void wino_force_c_split(int split);
 
+// For benchmarks and tests, process-wide: how later F(2,3) launches with staged input take their tiles: 1 always
+// consecutive tiles, 2 always rectangles of tiles (their input region staged once), any other value the measured
+// choice.
+void wino_force_tile_order(int order);
+
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be
 // checked on a larger one; 0 restores the device's limit.

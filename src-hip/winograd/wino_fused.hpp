@@ -1,7 +1,9 @@
 // The fused F(m,3) forward kernel. One block computes kBlockTiles output tiles × kBlockK output channels:
 //   for each step of 16 input channels:
-//     load_input_tile    the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
-//                        (16-byte copies along C; scalar loads when C is not a multiple of 8 or when compensated)
+//     load_input_async   the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
+//                        (16-byte copies along C), each tile alone or, when the block's tiles are a rectangle of
+//                        one image, the rectangle's input region once; scalar loads (load_input_tile_scalar) when
+//                        C is not a multiple of 8 or when compensated
 //     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously
 //     transform_input    V = Bᵀ d B, fp32 math, stored fp16 (hi, lo) in shared memory: on the matrix units as
 //                        (Bᵀ ⊗ Bᵀ)·d where the input is staged and Bᵀ ⊗ Bᵀ is exact in fp16 (F(2,3), F(6,3)),
@@ -28,7 +30,7 @@
 namespace nova::wino {
 
 template <int M, int kBlockK_, int kBlockTiles_, int kWarps_, bool kCompensated_, bool kStageInput_,
-          int kFilterStages_ = 1, int kBlocksPerSm_ = 1>
+          int kFilterStages_ = 1, int kBlocksPerSm_ = 1, int kRegionRows_ = 0>
 struct FusedConfig {
   static constexpr int kM = M;
   static constexpr int kBlockK = kBlockK_;
@@ -47,9 +49,21 @@ struct FusedConfig {
   static constexpr int kKTiles = kBlockK / 16;
   static constexpr int kTTiles = kBlockTiles / 16;
   static constexpr int kPlanes = kCompensated ? 2 : 1;
+  // Which tiles a block takes: kRegionRows > 0 makes them a rectangle of kRegionRows × kRegionCols tiles of one
+  // image, whose input region ((m·rows + 2) × (m·cols + 2) pixels, neighbouring tiles sharing 2 pixel rows and
+  // columns) is staged once per step; else kBlockTiles consecutive tiles, each staged alone (α² pixels).
+  static constexpr int kRegionRows = kRegionRows_;
+  static constexpr bool kRegion = kRegionRows > 0;
+  static constexpr int kRegionCols = kRegion ? kBlockTiles / kRegionRows : 0;
+  static constexpr int kRegionH = M * kRegionRows + 2, kRegionW = M * kRegionCols + 2;
+  // Pitch (halves) of a region row: ≡ 16 bytes mod 128, so the 2 × 4 pixels of an F(2,3) tile's ldmatrix rows fall
+  // in distinct banks.
+  static constexpr int kRegionPitch = (kRegionW * 32 + (144 - kRegionW * 32 % 128) % 128) / 2;
   // Pitch (halves) of one staged input tile: α² pixels × 16 channels + 16, so the two tiles a warp reads fall
   // in different banks.
-  static constexpr int kRawTilePitch = kStageInput ? kPositions * kChannelStep + 16 : 8;
+  static constexpr int kRawTilePitch = kPositions * kChannelStep + 16;
+  static constexpr int kRawStageHalves =
+      !kStageInput ? 8 : kRegion ? kRegionH * kRegionPitch : kBlockTiles * kRawTilePitch;
   static constexpr int kRawStages = kStageInput ? 2 : 1;
   // Pitch (floats) of the k rows of M: +4 spreads the fragment stores over all banks.
   static constexpr int kMLd = kBlockK + 4;
@@ -57,7 +71,8 @@ struct FusedConfig {
   static_assert(kBlockK % 16 == 0 && kBlockTiles % 16 == 0, "block tile is made of 16x16 products");
   static_assert(kThreads % (2 * kBlockK) == 0, "the U copy gives each thread a fixed (k, half-row)");
   static_assert(kFilterStages >= 1 && kFilterStages <= 3, "one to three U buffers");
-  static_assert(!kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
+  static_assert(kRegion || !kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
+  static_assert(!kRegion || (kStageInput && kBlockTiles % kRegionRows == 0), "a staged rectangle of tiles");
   // The input transform on the matrix units: per staged tile, D(ξ, channel) = Σ_pixel (Bᵀ ⊗ Bᵀ)(ξ, pixel) ·
   // d(pixel, channel), the 16×16 blocks of Bᵀ ⊗ Bᵀ held as A fragments (warp w owns the row block
   // w % kInputBlocks). Only where Bᵀ ⊗ Bᵀ is exact in fp16 and fills whole blocks (F(2,3), F(6,3)): F(4,3) as
@@ -85,14 +100,21 @@ struct FusedConfig {
                                           kPositions % (kWarps / 4) == 0;
   static constexpr int kVStages = kWarpgroupShape ? 2 : 1;
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
-  // Offset (halves) of (pixel, channel) in a staged tile. For the matrix-unit transform the two 8-channel halves
-  // of a pixel swap every 4 pixels, so the 8 pixel rows one ldmatrix reads fall in distinct banks.
+  // Offset (halves) of staged tile t's first pixel in a stage, and of its (pixel, channel) from there. Tiles staged
+  // alone swap the two 8-channel halves of a pixel every 4 pixels for the matrix-unit transform, so the 8 pixel
+  // rows one ldmatrix reads fall in distinct banks; a region's row pitch does that (kRegionPitch).
+  NOVA_HD static constexpr int raw_tile(int t) {
+    return kRegion ? (t / kRegionCols) * M * kRegionPitch + (t % kRegionCols) * M * kChannelStep : t * kRawTilePitch;
+  }
   NOVA_HD static constexpr int raw_offset(int pixel, int channel) {
-    return pixel * kChannelStep + (kInputOnMatrixUnits ? channel ^ (((pixel >> 2) & 1) << 3) : channel);
+    if constexpr (kRegion)
+      return (pixel / kAlpha) * kRegionPitch + (pixel % kAlpha) * kChannelStep + channel;
+    else
+      return pixel * kChannelStep + (kInputOnMatrixUnits ? channel ^ (((pixel >> 2) & 1) << 3) : channel);
   }
 
   struct MainLoopStorage {
-    __half raw[kRawStages][kStageInput ? kBlockTiles : 1][kRawTilePitch];
+    __half raw[kRawStages][kRawStageHalves];
     VBuffer v[kVStages];
     __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];  // U(ξ, k, channel) at u_offset(k, channel)
   };
@@ -115,16 +137,46 @@ struct TileInfo {
   int out_rows, out_cols; // outputs of this tile inside the image
 };
 
+// Blocks along the grid's x dimension: one per kBlockTiles consecutive tiles, or per rectangle of tiles of an image.
 template <class Cfg>
-__device__ inline void compute_tile_info(const Params& p, int64_t tile0, TileInfo* info) {
+NOVA_HD inline int64_t tile_blocks(const Params& p) {
+  if constexpr (Cfg::kRegion)
+    return static_cast<int64_t>(p.n) * ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows) *
+           ((p.tiles_w + Cfg::kRegionCols - 1) / Cfg::kRegionCols);
+  else
+    return (p.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles;
+}
+
+// Image, tile row and tile column of tile t of block `block`; false for a tile past the batch or the image.
+template <class Cfg>
+__device__ inline bool block_tile(const Params& p, int64_t block, int t, int& image, int& tile_row, int& tile_col) {
+  if constexpr (Cfg::kRegion) {
+    const int blocks_w = (p.tiles_w + Cfg::kRegionCols - 1) / Cfg::kRegionCols;
+    const int64_t per_image = static_cast<int64_t>(blocks_w) * ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows);
+    image = static_cast<int>(block / per_image);
+    const int rest = static_cast<int>(block - image * per_image);
+    tile_row = (rest / blocks_w) * Cfg::kRegionRows + t / Cfg::kRegionCols;
+    tile_col = (rest % blocks_w) * Cfg::kRegionCols + t % Cfg::kRegionCols;
+    return tile_row < p.tiles_h && tile_col < p.tiles_w;
+  } else {
+    const int64_t tile = block * Cfg::kBlockTiles + t;
+    if (tile >= p.tiles_total) return false;
+    const int64_t per_image = static_cast<int64_t>(p.tiles_h) * p.tiles_w;
+    image = static_cast<int>(tile / per_image);
+    const int rest = static_cast<int>(tile - image * per_image);
+    tile_row = rest / p.tiles_w;
+    tile_col = rest % p.tiles_w;
+    return true;
+  }
+}
+
+template <class Cfg>
+__device__ inline void compute_tile_info(const Params& p, TileInfo* info) {
   for (int t = threadIdx.x; t < Cfg::kBlockTiles; t += Cfg::kThreads) {
-    const int64_t tile = tile0 + t;
     TileInfo ti{0, 0, 0u, 0u, 0, 0};
-    if (tile < p.tiles_total) {
-      const int64_t per_image = static_cast<int64_t>(p.tiles_h) * p.tiles_w;
-      const int image = static_cast<int>(tile / per_image);
-      const int rest = static_cast<int>(tile - image * per_image);
-      const int row = (rest / p.tiles_w) * Cfg::kM, col = (rest % p.tiles_w) * Cfg::kM;
+    int image, tile_row, tile_col;
+    if (block_tile<Cfg>(p, blockIdx.x, t, image, tile_row, tile_col)) {
+      const int row = tile_row * Cfg::kM, col = tile_col * Cfg::kM;
       const int ih0 = row - p.pad_h, iw0 = col - p.pad_w;
       ti.input_offset = ((static_cast<int64_t>(image) * p.h + ih0) * p.w + iw0) * p.c;
       ti.output_offset = ((static_cast<int64_t>(image) * p.out_h + row) * p.out_w + col) * p.k;
@@ -139,25 +191,56 @@ __device__ inline void compute_tile_info(const Params& p, int64_t tile0, TileInf
   }
 }
 
-// Issues the 16-byte copies of the block's input tiles for channels [c0, c0 + 16) (zeros outside the image and
-// past C; needs C % 8 == 0 and a 16-byte aligned input).
+// The input pixels a block of a rectangle of tiles reads: rows [row0, row0 + kRegionH), columns [col0, …) of one
+// image (negative or past the image at the borders).
+struct InputRegion {
+  int64_t image_offset;  // element offset of the image's pixel (0, 0)
+  int row0, col0;
+};
+
 template <class Cfg>
-__device__ inline void load_input_tile_async(const Params& p, const TileInfo* info, __half (*raw)[Cfg::kRawTilePitch],
-                                             int c0) {
-  constexpr int kCopies = Cfg::kBlockTiles * Cfg::kPositions * 2;
+__device__ inline InputRegion block_input_region(const Params& p) {
+  int image = 0, tile_row = 0, tile_col = 0;
+  if constexpr (Cfg::kRegion) block_tile<Cfg>(p, blockIdx.x, 0, image, tile_row, tile_col);
+  return {static_cast<int64_t>(image) * p.h * p.w * p.c, tile_row * Cfg::kM - p.pad_h, tile_col * Cfg::kM - p.pad_w};
+}
+
+// Issues the 16-byte copies of the block's staged input for channels [c0, c0 + 16) into one stage of
+// MainLoopStorage::raw: its region, or each of its tiles (zeros outside the image and past C; needs C % 8 == 0 and
+// a 16-byte aligned input).
+template <class Cfg>
+__device__ inline void load_input_async(const Params& p, const TileInfo* info, const InputRegion& region, __half* raw,
+                                        int c0) {
   const int64_t row_stride = static_cast<int64_t>(p.w) * p.c;
+  if constexpr (Cfg::kRegion) {
+    constexpr int kCopies = Cfg::kRegionH * Cfg::kRegionW * 2;
 #pragma unroll
-  for (int round = 0; round < kCopies / Cfg::kThreads; ++round) {
-    const int index = round * Cfg::kThreads + static_cast<int>(threadIdx.x);
-    const int half_pixel = index & 1;
-    const int pixel = (index >> 1) % Cfg::kPositions;
-    const int t = (index >> 1) / Cfg::kPositions;
-    const int i = pixel / Cfg::kAlpha, j = pixel % Cfg::kAlpha;
-    const TileInfo& ti = info[t];
-    const int c = c0 + 8 * half_pixel;
-    const bool valid = ((ti.row_mask >> i) & (ti.col_mask >> j) & 1u) && c < p.c;
-    const __half* src = valid ? p.x + ti.input_offset + i * row_stride + static_cast<int64_t>(j) * p.c + c : p.x;
-    mma::copy_async_16(&raw[t][Cfg::raw_offset(pixel, 8 * half_pixel)], src, valid);
+    for (int round = 0; round < (kCopies + Cfg::kThreads - 1) / Cfg::kThreads; ++round) {
+      const int index = round * Cfg::kThreads + static_cast<int>(threadIdx.x);
+      if (kCopies % Cfg::kThreads != 0 && index >= kCopies) break;
+      const int half_pixel = index & 1, pixel = index >> 1;
+      const int i = pixel / Cfg::kRegionW, j = pixel % Cfg::kRegionW;
+      const int row = region.row0 + i, col = region.col0 + j, c = c0 + 8 * half_pixel;
+      const bool valid = static_cast<unsigned>(row) < static_cast<unsigned>(p.h) &&
+                         static_cast<unsigned>(col) < static_cast<unsigned>(p.w) && c < p.c;
+      const __half* src = valid ? p.x + region.image_offset + row * row_stride + static_cast<int64_t>(col) * p.c + c : p.x;
+      mma::copy_async_16(raw + i * Cfg::kRegionPitch + j * kChannelStep + 8 * half_pixel, src, valid);
+    }
+  } else {
+    constexpr int kCopies = Cfg::kBlockTiles * Cfg::kPositions * 2;
+#pragma unroll
+    for (int round = 0; round < kCopies / Cfg::kThreads; ++round) {
+      const int index = round * Cfg::kThreads + static_cast<int>(threadIdx.x);
+      const int half_pixel = index & 1;
+      const int pixel = (index >> 1) % Cfg::kPositions;
+      const int t = (index >> 1) / Cfg::kPositions;
+      const int i = pixel / Cfg::kAlpha, j = pixel % Cfg::kAlpha;
+      const TileInfo& ti = info[t];
+      const int c = c0 + 8 * half_pixel;
+      const bool valid = ((ti.row_mask >> i) & (ti.col_mask >> j) & 1u) && c < p.c;
+      const __half* src = valid ? p.x + ti.input_offset + i * row_stride + static_cast<int64_t>(j) * p.c + c : p.x;
+      mma::copy_async_16(raw + Cfg::raw_tile(t) + Cfg::raw_offset(pixel, 8 * half_pixel), src, valid);
+    }
   }
 }
 
@@ -208,7 +291,7 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
 #pragma unroll
     for (int j = 0; j < Cfg::kBlockTiles / kTileStride; ++j) {
       const int t = warp / Cfg::kInputBlocks + j * kTileStride;
-      const __half* tile = s.raw[stage][t];
+      const __half* tile = s.raw[stage] + Cfg::raw_tile(t);
       mma::FragD d;
       mma::zero(d);
 #pragma unroll
@@ -226,7 +309,7 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
       const int c_local = pair % kChannelStep, t_local = pair / kChannelStep;
       float d[kA][kA];
       if constexpr (kStaged) {
-        const __half* tile = s.raw[stage][t_local];
+        const __half* tile = s.raw[stage] + Cfg::raw_tile(t_local);
 #pragma unroll
         for (int i = 0; i < kA; ++i)
 #pragma unroll
@@ -400,11 +483,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   __shared__ TileInfo info[Cfg::kBlockTiles];
   auto& shared = *reinterpret_cast<typename Cfg::SharedStorage*>(shared_bytes);
   auto& main_loop = shared.main_loop;
-  const int64_t tile0 = static_cast<int64_t>(blockIdx.x) * Cfg::kBlockTiles;
   const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
-  compute_tile_info<Cfg>(p, tile0, info);
+  compute_tile_info<Cfg>(p, info);
+  const InputRegion region = block_input_region<Cfg>(p);
   // Accumulators: warp w owns positions [w·kAccPositions, …) for all of the block's output channels, or with
   // warpgroup products warpgroup w / 4 owns positions [(w / 4)·kAccPositions, …) and warp w the output channels
   // [16·(w % 4), +16).
@@ -466,8 +549,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       load_filter_step<Cfg>(p, main_loop, step % Cfg::kFilterStages, k0, step * kChannelStep);
     };
     if (first_step < end_step) {
-      if constexpr (kStaged) load_input_tile_async<Cfg>(p, info, main_loop.raw[first_step % Cfg::kRawStages],
-                                                                first_step * kChannelStep);
+      if constexpr (kStaged)
+        load_input_async<Cfg>(p, info, region, main_loop.raw[first_step % Cfg::kRawStages], first_step * kChannelStep);
       load_filter(first_step);
     }
     mma::copy_async_commit();
@@ -475,7 +558,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       const int c0 = step * kChannelStep;
       if (step + 1 < end_step) {
         if constexpr (kStaged)
-          load_input_tile_async<Cfg>(p, info, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
+          load_input_async<Cfg>(p, info, region, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
         load_filter(step + 1);
       }
       mma::copy_async_commit();
@@ -492,7 +575,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
     // Copy groups in flight, oldest first: input(step), then per step U(step), input(step + 1).
     if constexpr (kStaged)
       if (first_step < end_step)
-        load_input_tile_async<Cfg>(p, info, main_loop.raw[first_step % Cfg::kRawStages], first_step * kChannelStep);
+        load_input_async<Cfg>(p, info, region, main_loop.raw[first_step % Cfg::kRawStages], first_step * kChannelStep);
     mma::copy_async_commit();
     for (int step = first_step; step < end_step; ++step) {
       const int c0 = step * kChannelStep;
@@ -500,7 +583,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       mma::copy_async_commit();
       if constexpr (kStaged)
         if (step + 1 < end_step)
-          load_input_tile_async<Cfg>(p, info, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
+          load_input_async<Cfg>(p, info, region, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
       mma::copy_async_commit();
       mma::copy_async_wait<2>();  // this step's input tiles have landed
       __syncthreads();

@@ -1,6 +1,7 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
-// Build: see test/kernels/build.sh.  Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6]
+// Build: see test/kernels/build.sh.
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6] [--tile-order 1|2]
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -367,6 +368,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--profile") && i + 1 < argc) profile_m = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     if (!std::strcmp(argv[i], "--timing-only") && i + 1 < argc) timing_only = argv[++i];
+    // --tile-order 1|2: F(2,3) with consecutive tiles / rectangles of tiles everywhere (for A/B timing).
+    if (!std::strcmp(argv[i], "--tile-order") && i + 1 < argc) nova::wino_force_tile_order(std::atoi(argv[++i]));
   }
   try {
     hipDeviceProp_t prop;
@@ -416,6 +419,9 @@ int main(int argc, char** argv) {
         {nova::make_conv_shape(1, 8, 3, 3, 8, 3, 3, 0, 0), false, false},
         {nova::make_conv_shape(4, 32, 20, 20, 24, 3, 3, 2, 2), true, false},
         large_f2,
+        // Image sizes that are multiples of F(2,3)'s 4 × 8-tile rectangle: the launcher takes rectangles (32-channel
+        // tile here, K ≤ 32).
+        {nova::make_conv_shape(2, 40, 16, 32, 24, 3, 3, 1, 1), true, true},
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
@@ -437,6 +443,19 @@ int main(int argc, char** argv) {
       check_shape(variants[3], nova::make_conv_shape(1, 300, 10, 12, 50, 3, 3, 1, 1), true, true, false, rng);
     }
     nova::wino_force_c_split(0);
+    // F(2,3)'s tiles as rectangles (their input region staged once) forced on every shape, also with the channel
+    // split; then consecutive tiles forced where the launcher takes rectangles.
+    for (const int order : {2, 1}) {
+      std::printf("-- tile order forced: %s --\n", order == 2 ? "rectangles" : "consecutive");
+      nova::wino_force_tile_order(order);
+      for (const auto& v : variants)
+        if (v.m == 2)
+          for (const Case& t : shapes) check_shape(v, t.shape, t.bias, t.relu, false, rng);
+      nova::wino_force_c_split(2);
+      check_shape(variants[1], nova::make_conv_shape(2, 48, 21, 35, 40, 3, 3, 1, 1), true, false, false, rng);
+      nova::wino_force_c_split(0);
+    }
+    nova::wino_force_tile_order(0);
     // Smaller devices' shared memory per block (A100, then sm_86/89), forced: every variant either says it does not
     // fit or passes (F(2,3) on its 32-channel tile); F(2,3) must still run.
     for (const int limit : {166912, 101376}) {
