@@ -158,12 +158,11 @@ inline bool cluster_launch_supported(int device) {
 }
 
 #if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
-// Launches `kernel` with clusters of cluster_z consecutive blocks along the grid's z (grid.z % cluster_z == 0).
-template <class... Args>
-hipError_t launch_with_cluster_z(void (*kernel)(Args...), dim3 grid, dim3 block, size_t shared_bytes,
-                                 hipStream_t stream, unsigned cluster_z, Args... args) {
 #if defined(NOVA_PLATFORM_NVIDIA)
-  cudaLaunchAttribute attribute{};
+// A launch configuration with clusters of cluster_z consecutive blocks along the grid's z; `attribute` holds them.
+inline cudaLaunchConfig_t cluster_z_config(dim3 grid, dim3 block, size_t shared_bytes, hipStream_t stream,
+                                           unsigned cluster_z, cudaLaunchAttribute& attribute) {
+  attribute = cudaLaunchAttribute{};
   attribute.id = cudaLaunchAttributeClusterDimension;
   attribute.val.clusterDim.x = 1;
   attribute.val.clusterDim.y = 1;
@@ -175,10 +174,37 @@ hipError_t launch_with_cluster_z(void (*kernel)(Args...), dim3 grid, dim3 block,
   config.stream = stream;
   config.attrs = &attribute;
   config.numAttrs = 1;
+  return config;
+}
+#endif  // NOVA_PLATFORM_NVIDIA
+
+// Launches `kernel` with clusters of cluster_z consecutive blocks along the grid's z (grid.z % cluster_z == 0).
+template <class... Args>
+hipError_t launch_with_cluster_z(void (*kernel)(Args...), dim3 grid, dim3 block, size_t shared_bytes,
+                                 hipStream_t stream, unsigned cluster_z, Args... args) {
+#if defined(NOVA_PLATFORM_NVIDIA)
+  cudaLaunchAttribute attribute;
+  const cudaLaunchConfig_t config = cluster_z_config(grid, block, shared_bytes, stream, cluster_z, attribute);
   return cudaLaunchKernelEx(&config, kernel, args...);
 #else   // !NOVA_PLATFORM_NVIDIA
   (void)kernel, (void)grid, (void)block, (void)shared_bytes, (void)stream, (void)cluster_z;
   return hipErrorNotSupported;
+#endif  // NOVA_PLATFORM_NVIDIA
+}
+
+// How many clusters of cluster_z blocks of `kernel` the current device runs at once (0 where unknown or
+// unsupported). A cluster's blocks share one GPC, so this can be less than SMs × blocks per SM / cluster_z.
+template <class... Args>
+int max_active_clusters(void (*kernel)(Args...), dim3 block, size_t shared_bytes, unsigned cluster_z) {
+#if defined(NOVA_PLATFORM_NVIDIA)
+  cudaLaunchAttribute attribute;
+  const cudaLaunchConfig_t config =
+      cluster_z_config(dim3(1, 1, cluster_z), block, shared_bytes, nullptr, cluster_z, attribute);
+  int clusters = 0;
+  return cudaOccupancyMaxActiveClusters(&clusters, kernel, &config) == cudaSuccess ? clusters : 0;
+#else   // !NOVA_PLATFORM_NVIDIA
+  (void)kernel, (void)block, (void)shared_bytes, (void)cluster_z;
+  return 0;
 #endif  // NOVA_PLATFORM_NVIDIA
 }
 #endif  // __CUDACC__ || __HIPCC__ || __HIP__

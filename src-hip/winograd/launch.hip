@@ -44,15 +44,17 @@ template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, tru
 using NarrowF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
 #endif  // NOVA_WINO_SMALL_SHARED
 
+constexpr int kMaxDevices = 64;  // devices whose facts and per-kernel settings are cached
+
 // What the launchers ask of a device, read once per device (runtime queries cost microseconds per call).
 struct DeviceFacts {
+  int device = 0;
   int sms = 0;
   bool clusters = false;
   int shared_per_block = 0;  // bytes a block may use, opted in (H100/H200 227 KB, A100 163 KB, sm_86/89 99 KB)
 };
 
 hipError_t device_facts(DeviceFacts* facts) {
-  constexpr int kMaxDevices = 64;
   static std::atomic<bool> known[kMaxDevices];
   static DeviceFacts cache[kMaxDevices];
   int device = 0;
@@ -62,6 +64,7 @@ hipError_t device_facts(DeviceFacts* facts) {
     return hipSuccess;
   }
   DeviceFacts f;
+  f.device = device;
   NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&f.sms, hipDeviceAttributeMultiprocessorCount, device));
   f.clusters = cluster_launch_supported(device);
   NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&f.shared_per_block, hipDeviceAttributeMaxSharedMemoryPerBlock, device));
@@ -91,27 +94,6 @@ bool fits(const DeviceFacts& facts) {
   return block_shared_bytes<Cfg>() <= static_cast<size_t>(shared_limit(facts));
 }
 
-// Blocks per cluster that split a block tile's channel steps (wino_fused.hpp). The cost of a launch is modelled
-// as waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs;
-// the constants are step-equivalents, checked against a measured sweep of every split on an H200 (bench/NOTES.md,
-// channel split).
-int choose_c_split(int64_t blocks, int blocks_per_sm, int steps, const DeviceFacts& facts) {
-  if (!facts.clusters) return 1;
-  const int forced = forced_c_split.load(std::memory_order_relaxed);
-  if (forced > 0) return forced <= steps ? forced : 1;
-  constexpr double kFixedSteps = 2.0, kReduceSteps = 2.0;
-  const int64_t slots = static_cast<int64_t>(facts.sms) * blocks_per_sm;
-  int best = 1;
-  double best_cost = 0;
-  for (int split = 1; split <= 8 && split <= steps; split *= 2) {
-    const int64_t waves = (blocks * split + slots - 1) / slots;
-    const double cost = static_cast<double>(waves) *
-                        ((steps + split - 1) / split + kFixedSteps + (split > 1 ? kReduceSteps : 0.0));
-    if (split == 1 || cost < best_cost) best = split, best_cost = cost;
-  }
-  return best;
-}
-
 // Shared memory per block of the smallest tile dispatch_conv takes for (M, compensated) (0 where this build has
 // none; wino::can_implement refuses those): F(2,3) falls back to its 32-channel tile where the large one does not fit.
 template <int M, bool kCompensated>
@@ -130,11 +112,75 @@ int64_t grid_blocks(const wino::Params& params) {
   return wino::tile_blocks<Cfg>(params) * ((params.k + Cfg::kBlockK - 1) / Cfg::kBlockK);
 }
 
+// Raises the kernel's dynamic shared-memory limit, once per kernel and device (a host call worth microseconds).
+template <class Cfg, bool kStaged>
+hipError_t raise_shared_limit(int device) {
+  static std::atomic<bool> raised[kMaxDevices];
+  if (device < kMaxDevices && raised[device].load(std::memory_order_acquire)) return hipSuccess;
+  NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(reinterpret_cast<const void*>(wino::wino_fused_fp16_nhwc<Cfg, kStaged>),
+                                               hipFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(Cfg::kSharedBytes)));
+  if (device < kMaxDevices) raised[device].store(true, std::memory_order_release);
+  return hipSuccess;
+}
+
+// Blocks of the kernel that run at once in clusters of `split` (1: no clusters), asked of the runtime once per
+// kernel, device and split: clusters of 8 fill fewer SMs than SMs × blocks per SM suggests (a cluster's blocks
+// share one GPC; bench/NOTES.md v15).
+template <class Cfg, bool kStaged>
+int64_t resident_blocks(int split, const DeviceFacts& facts) {
+  const int64_t unclustered = static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
+  if (split == 1) return unclustered;
+  static std::atomic<int> clusters[kMaxDevices][3];  // splits 2, 4, 8; 0 = not asked yet
+  const int slot = split == 2 ? 0 : split == 4 ? 1 : 2;
+  int known = facts.device < kMaxDevices ? clusters[facts.device][slot].load(std::memory_order_acquire) : 0;
+  if (known == 0) {
+    known = -1;  // unknown: fall back to the unclustered count
+    if (raise_shared_limit<Cfg, kStaged>(facts.device) == hipSuccess) {
+      const int asked = max_active_clusters(wino::wino_fused_fp16_nhwc<Cfg, kStaged>, dim3(Cfg::kThreads),
+                                            Cfg::kSharedBytes, static_cast<unsigned>(split));
+      if (asked > 0) known = asked;
+    }
+    if (facts.device < kMaxDevices) clusters[facts.device][slot].store(known, std::memory_order_release);
+  }
+  return known > 0 ? static_cast<int64_t>(known) * split : unclustered;
+}
+
+// A launch's channel split (blocks per cluster that share a block tile's channel steps, wino_fused.hpp) and its
+// modelled cost: waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial
+// outputs; the constants are step-equivalents, checked against a measured sweep of every split on an H200
+// (bench/NOTES.md, channel split).
+struct LaunchPlan {
+  int c_split = 1;
+  double cost = 0;
+};
+
+template <class Cfg, bool kStaged>
+LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts) {
+  constexpr double kFixedSteps = 2.0, kReduceSteps = 2.0;
+  const int64_t blocks = grid_blocks<Cfg>(params);
+  const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
+  const auto cost = [&](int split) {
+    const int64_t resident = resident_blocks<Cfg, kStaged>(split, facts);
+    const int64_t waves = (blocks * split + resident - 1) / resident;
+    return static_cast<double>(waves) * ((steps + split - 1) / split + kFixedSteps + (split > 1 ? kReduceSteps : 0.0));
+  };
+  const int forced = forced_c_split.load(std::memory_order_relaxed);
+  if (!facts.clusters || forced > 0) {
+    const int split = facts.clusters && forced <= steps ? forced : 1;
+    return {split, cost(split)};
+  }
+  LaunchPlan best{1, cost(1)};
+  for (int split = 2; split <= 8 && split <= steps; split *= 2)
+    if (const double c = cost(split); c < best.cost) best = {split, c};
+  return best;
+}
+
 // F(2,3)'s staged tiles as rectangles of 4 tile rows (wino_fused.hpp, InputRegion): its 4×4-pixel tiles overlap by
 // half, so a 4 × 8-tile block stages 180 pixels per channel instead of 512. Measured on an H200 (bench/NOTES.md,
 // v15): 5–6 % faster at batch 32 where the rectangles cover the image exactly, 7–15 % at batch 1 even where they
 // overhang it, 7–9 % slower at batch 32 where they overhang it (more blocks, ragged ones), 5 % slower compensated.
-// So taken where they need no more blocks than consecutive tiles, or where their grid fits one wave of the device.
+// So taken where the launch model says they cost no more than consecutive tiles.
 template <class Cfg>
 constexpr int kRectangleRows =
     Cfg::kM == 2 && Cfg::kStageInput && !Cfg::kCompensated && Cfg::kBlockTiles % 4 == 0 ? 4 : 0;
@@ -143,28 +189,10 @@ using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::k
                                  Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
 std::atomic<int> forced_tile_order{0};
 
-template <class Cfg, class Rectangles>
-bool use_rectangles(const wino::Params& params, const DeviceFacts& facts) {
-  const int forced = forced_tile_order.load(std::memory_order_relaxed);
-  if (forced != 0) return forced == 2;
-  return wino::tile_blocks<Rectangles>(params) <= wino::tile_blocks<Cfg>(params) ||
-         grid_blocks<Rectangles>(params) <= static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
-}
-
 template <class Cfg, bool kStaged>
-hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStream_t stream) {
+hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const DeviceFacts& facts, hipStream_t stream) {
   const auto kernel = wino::wino_fused_fp16_nhwc<Cfg, kStaged>;
-  // The dynamic shared-memory limit is raised once per kernel and device (it is a host call worth microseconds).
-  constexpr int kMaxDevices = 64;
-  static std::atomic<bool> limit_raised[kMaxDevices];
-  int device = 0;
-  NOVA_HIP_RETURN_IF_ERROR(hipGetDevice(&device));
-  if (device >= kMaxDevices || !limit_raised[device].load(std::memory_order_acquire)) {
-    NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(reinterpret_cast<const void*>(kernel),
-                                                 hipFuncAttributeMaxDynamicSharedMemorySize,
-                                                 static_cast<int>(Cfg::kSharedBytes)));
-    if (device < kMaxDevices) limit_raised[device].store(true, std::memory_order_release);
-  }
+  NOVA_HIP_RETURN_IF_ERROR((raise_shared_limit<Cfg, kStaged>(facts.device)));
   const int64_t tile_blocks = wino::tile_blocks<Cfg>(params);
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
@@ -172,8 +200,7 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
 #if defined(NOVA_WINO_SMALL_SHARED)
   static_assert(block_shared_bytes<Cfg>() <= 64 * 1024, "the tile must fit 64 KB of shared memory");
 #endif  // NOVA_WINO_SMALL_SHARED
-  const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
-  params.c_split = choose_c_split(grid_blocks<Cfg>(params), Cfg::kBlocksPerSm, steps, facts);
+  params.c_split = plan.c_split;
   const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
   if (params.c_split > 1)
     return launch_with_cluster_z(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
@@ -182,18 +209,28 @@ hipError_t launch_kernel(wino::Params params, const DeviceFacts& facts, hipStrea
   return hipGetLastError();
 }
 
+template <class Cfg, bool kStaged>
+hipError_t plan_and_launch(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
+  return launch_kernel<Cfg, kStaged>(params, plan_launch<Cfg, kStaged>(params, facts), facts, stream);
+}
+
 template <class Cfg>
 hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
   if constexpr (Cfg::kStageInput) {
     if (params.vector_input) {
       if constexpr (kRectangleRows<Cfg> > 0) {
         using Rectangles = RectanglesOf<Cfg, kRectangleRows<Cfg>>;
-        if (use_rectangles<Cfg, Rectangles>(params, facts)) return launch_kernel<Rectangles, true>(params, facts, stream);
+        const LaunchPlan consecutive = plan_launch<Cfg, true>(params, facts);
+        const LaunchPlan rectangles = plan_launch<Rectangles, true>(params, facts);
+        const int forced = forced_tile_order.load(std::memory_order_relaxed);
+        if (forced == 2 || (forced == 0 && rectangles.cost <= consecutive.cost))
+          return launch_kernel<Rectangles, true>(params, rectangles, facts, stream);
+        return launch_kernel<Cfg, true>(params, consecutive, facts, stream);
       }
-      return launch_kernel<Cfg, true>(params, facts, stream);
+      return plan_and_launch<Cfg, true>(params, facts, stream);
     }
   }
-  return launch_kernel<Cfg, false>(params, facts, stream);
+  return plan_and_launch<Cfg, false>(params, facts, stream);
 }
 
 template <int M>
@@ -266,12 +303,11 @@ const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) 
 }
 
 int wino_preferred_m(const ConvShape& shape) {
-  // Measured on an H200 over the 48 bench cells (bench/NOTES.md, v10): F(2,3) is the fastest of our kernels on 38
-  // of them; F(6,3) is faster by 3–48 % from 2^17 output pixels when C < 256 (VGG-16 64×224 and 128×112, ESRGAN
-  // at batch 32) and within ±2 % of F(2,3) there when C ≥ 256 (SD1.5, SDXL), where F(2,3)'s 14× smaller error
-  // decides. F(4,3) (3× F(2,3)'s error) beats F(2,3) by 4–12 % on three batch-32 cells only (3f2c669's run).
-  const int64_t pixels = static_cast<int64_t>(shape.n) * shape.out_h * shape.out_w;
-  return pixels >= (int64_t{1} << 17) && shape.c < 256 ? 6 : 2;
+  // Measured on an H200 over the 48 bench cells at 316a75d (bench/NOTES.md, v15): F(2,3) is the fastest of our
+  // kernels on 44 of them, behind F(6,3) by 1.3 % on one (VGG-16 64×224, batch 32) and behind F(4,3) by 3–6 % on
+  // three, with errors 13× (F(6,3)) and 3× (F(4,3)) smaller. Kept a function of the shape for the next retune.
+  (void)shape;
+  return 2;
 }
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {

@@ -72,7 +72,8 @@ struct FusedConfig {
   static_assert(kThreads % (2 * kBlockK) == 0, "the U copy gives each thread a fixed (k, half-row)");
   static_assert(kFilterStages >= 1 && kFilterStages <= 3, "one to three U buffers");
   static_assert(kRegion || !kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
-  static_assert(!kRegion || (kStageInput && kBlockTiles % kRegionRows == 0), "a staged rectangle of tiles");
+  static_assert(!kRegion || (kStageInput && kBlockTiles % (kRegion ? kRegionRows : 1) == 0),
+                "a staged rectangle of tiles");
   // The input transform on the matrix units: per staged tile, D(ξ, channel) = Σ_pixel (Bᵀ ⊗ Bᵀ)(ξ, pixel) ·
   // d(pixel, channel), the 16×16 blocks of Bᵀ ⊗ Bᵀ held as A fragments (warp w owns the row block
   // w % kInputBlocks). Only where Bᵀ ⊗ Bᵀ is exact in fp16 and fills whole blocks (F(2,3), F(6,3)): F(4,3) as
