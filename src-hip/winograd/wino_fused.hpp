@@ -478,7 +478,8 @@ __device__ inline void reduce_cluster_and_store(const Params& p, const typename 
 
 // kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
 template <class Cfg, bool kStaged>
-__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_fp16_nhwc(Params p) {
+__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
+    wino_fused_fp16_nhwc(const NOVA_GRID_CONSTANT Params p) {
   static_assert(!kStaged || Cfg::kStageInput, "staging needs its shared memory");
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   __shared__ TileInfo info[Cfg::kBlockTiles];
