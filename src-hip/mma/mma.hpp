@@ -286,6 +286,35 @@ __device__ inline void warpgroup_mma_n32(FragD (&d)[2], unsigned long long a, un
         "+f"(d[1].d[1][0]), "+f"(d[1].d[1][1]), "+f"(d[1].d[1][2]), "+f"(d[1].d[1][3])
       : "l"(a), "l"(b), "r"(static_cast<int>(accumulate)));
 }
+
+// Bulk copies (sm_90a): one thread copies a contiguous run (a multiple of 16 bytes, both ends 16-byte aligned) into
+// shared memory, counting its bytes on a shared-memory barrier that every reader waits on by phase (0, 1, 0, … per
+// use of the barrier).
+__device__ inline unsigned shared_address(const void* shared) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(shared));
+}
+// By one thread, followed by a block barrier: each phase expects one arrival (bulk_copy's).
+__device__ inline void copy_barrier_init(unsigned long long* barrier) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(shared_address(barrier)) : "memory");
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+}
+__device__ inline void bulk_copy(void* shared_dst, const void* global_src, unsigned bytes,
+                                 unsigned long long* barrier) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(shared_address(barrier)), "r"(bytes)
+               : "memory");
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
+          shared_address(shared_dst)),
+      "l"(global_src), "r"(bytes), "r"(shared_address(barrier))
+      : "memory");
+}
+__device__ inline void copy_barrier_wait(unsigned long long* barrier, unsigned phase) {
+  asm volatile(
+      "{\n.reg .pred done;\nwait:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait;\n}\n" ::"r"(shared_address(barrier)), "r"(phase)
+      : "memory");
+}
 #endif  // NOVA_MMA_PTX && __CUDA_ARCH_FEAT_SM90_ALL
 
 // Asynchronous 16-byte global → shared copies (cp.async on NVIDIA sm_80+, a plain copy elsewhere), so a block

@@ -83,7 +83,8 @@ std::atomic<int> forced_shared_limit{0};
 // allows (or the limit a test forced).
 template <class Cfg>
 constexpr size_t block_shared_bytes() {
-  return Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles;
+  return Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles +
+         (Cfg::kFilterBulkCopies ? sizeof(unsigned long long) * Cfg::kFilterStages : 0);
 }
 int shared_limit(const DeviceFacts& facts) {
   const int forced = forced_shared_limit.load(std::memory_order_relaxed);
@@ -261,18 +262,19 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
 template <int M>
 hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, bool compensated, hipStream_t stream) {
   const int c_pad = wino::round_up(shape.c, wino::kChannelStep);
-  const int64_t plane = static_cast<int64_t>(M + 2) * (M + 2) * shape.k * c_pad;
-  const int64_t threads = static_cast<int64_t>(shape.k) * c_pad;
+  const int k_pad = wino::round_up(shape.k, wino::kFilterKBlock);
+  const int64_t plane = static_cast<int64_t>(M + 2) * (M + 2) * k_pad * c_pad;
+  const int64_t threads = static_cast<int64_t>(k_pad) * c_pad;
   constexpr int kBlock = 256;
   const int64_t blocks = (threads + kBlock - 1) / kBlock < 65536 ? (threads + kBlock - 1) / kBlock : 65536;
   const auto* f = static_cast<const __half*>(filter);
   auto* out = static_cast<__half*>(u);
   if (compensated)
     wino::wino_transform_filter_fp16<M, true><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(
-        f, out, shape.k, shape.c, c_pad, plane);
+        f, out, shape.k, k_pad, shape.c, c_pad, plane);
   else
     wino::wino_transform_filter_fp16<M, false><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(
-        f, out, shape.k, shape.c, c_pad, plane);
+        f, out, shape.k, k_pad, shape.c, c_pad, plane);
   return hipGetLastError();
 }
 
@@ -311,7 +313,8 @@ int wino_preferred_m(const ConvShape& shape) {
 }
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
-  const size_t plane = static_cast<size_t>(m + 2) * (m + 2) * static_cast<size_t>(shape.k) *
+  const size_t plane = static_cast<size_t>(m + 2) * (m + 2) *
+                       static_cast<size_t>(wino::round_up(shape.k, wino::kFilterKBlock)) *
                        static_cast<size_t>(wino::round_up(shape.c, wino::kChannelStep));
   return plane * sizeof(__half) * (compensated ? 2 : 1);
 }

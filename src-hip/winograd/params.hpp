@@ -12,6 +12,10 @@ namespace nova::wino {
 // Channels reduced per main-loop step: the k of one 16×16×16 matrix product.
 inline constexpr int kChannelStep = 16;
 
+// Output channels per run of U: a block of 64 output channels (F(2,3)'s large tile) finds a step's U in one
+// contiguous run and copies it with one bulk copy.
+inline constexpr int kFilterKBlock = 64;
+
 inline int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
 struct Params {
@@ -25,7 +29,7 @@ struct Params {
   int tiles_h, tiles_w;  // output tiles per image
   int c_pad;             // c rounded up to kChannelStep (the U row length)
   int64_t tiles_total;   // n · tiles_h · tiles_w
-  int64_t u_plane;       // elements of one U plane (α²·k·c_pad): offset of the lo plane
+  int64_t u_plane;       // elements of one U plane (α²·round_up(k, 64)·c_pad): offset of the lo plane
   int c_split;           // blocks of one cluster that share a block tile's channels (1: no split; see launch.hip)
   bool relu;
   bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
@@ -77,7 +81,7 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
   p.tiles_w = (s.out_w + m - 1) / m;
   p.c_pad = round_up(s.c, kChannelStep);
   p.tiles_total = static_cast<int64_t>(s.n) * p.tiles_h * p.tiles_w;
-  p.u_plane = static_cast<int64_t>(m + 2) * (m + 2) * s.k * p.c_pad;
+  p.u_plane = static_cast<int64_t>(m + 2) * (m + 2) * round_up(s.k, kFilterKBlock) * p.c_pad;
   p.c_split = 1;
   p.relu = relu;
   p.vector_input = s.c % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
@@ -88,12 +92,14 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
 
 namespace nova::wino {
 
-// Where U(ξ, k, c) lives in one plane: [c / 16][ξ][(c % 16) / 8][k][c % 8], so one main-loop step of a block
-// (16 channels, all α² positions, a run of k) reads runs of contiguous 16-byte vectors, consecutive k next to
-// each other. A plane holds α²·k·c_pad halves.
+// Where U(ξ, k, c) lives in one plane: [c / 16][k / 64][ξ][(c % 16) / 8][k % 64][c % 8], so one main-loop step of a
+// block (16 channels, all α² positions, a run of k within one 64-channel block) reads runs of contiguous 16-byte
+// vectors, consecutive k next to each other. K is padded to a multiple of 64 with zero rows; a plane holds
+// α²·round_up(k, 64)·c_pad halves.
 NOVA_HD inline int64_t u_index(int position, int k, int c, int positions, int k_total) {
-  return (((static_cast<int64_t>(c / kChannelStep) * positions + position) * 2 + (c % kChannelStep) / 8) * k_total +
-          k) * 8 + c % 8;
+  const int k_blocks = (k_total + kFilterKBlock - 1) / kFilterKBlock;
+  const int64_t run = (static_cast<int64_t>(c / kChannelStep) * k_blocks + k / kFilterKBlock) * positions + position;
+  return ((run * 2 + (c % kChannelStep) / 8) * kFilterKBlock + k % kFilterKBlock) * 8 + c % 8;
 }
 
 }  // namespace nova::wino

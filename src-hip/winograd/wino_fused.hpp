@@ -100,6 +100,11 @@ struct FusedConfig {
   static constexpr bool kWarpgroupShape = kBlockK == 64 && kBlockTiles == 32 && kWarps % 4 == 0 &&
                                           kPositions % (kWarps / 4) == 0;
   static constexpr int kVStages = kWarpgroupShape ? 2 : 1;
+  // U by one bulk copy per step (a block's step of U is one contiguous run when kBlockK is u_index's k block) where
+  // the warpgroup products read it from three buffers; sm_90a passes only (filter_by_bulk_copies).
+  static constexpr bool kFilterBulkCopies =
+      kWarpgroupShape && !kCompensated && kFilterStages == 3 && kBlockK == kFilterKBlock;
+  static constexpr unsigned kFilterStepBytes = kPositions * kBlockK * kChannelStep * 2;
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
   // Offset (halves) of staged tile t's first pixel in a stage, and of its (pixel, channel) from there. Tiles staged
   // alone swap the two 8-channel halves of a pixel every 4 pixels for the matrix-unit transform, so the 8 pixel
@@ -335,7 +340,7 @@ __device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopS
   const int first = threadIdx.x / (2 * Cfg::kBlockK);
   const int k = k0 + k_local;
   const bool valid = k < p.k;
-  const int64_t position_stride = static_cast<int64_t>(p.k) * kChannelStep;  // u_index step per ξ
+  constexpr int64_t position_stride = kFilterKBlock * kChannelStep;  // u_index step per ξ
   const __half* src0 = p.u + u_index(first, valid ? k : 0, c0 + 8 * half_row, Cfg::kPositions, p.k);
 #pragma unroll
   for (int plane = 0; plane < Cfg::kPlanes; ++plane)
@@ -395,7 +400,24 @@ __device__ constexpr bool warpgroup_multiply() {
 #endif  // NOVA_MMA_WGMMA
 }
 
+// Whether this compilation pass copies U with bulk copies (Cfg::kFilterBulkCopies on sm_90a).
+template <class Cfg>
+__device__ constexpr bool filter_by_bulk_copies() {
 #if defined(NOVA_MMA_WGMMA)
+  return Cfg::kFilterBulkCopies;
+#else   // !NOVA_MMA_WGMMA
+  return false;
+#endif  // NOVA_MMA_WGMMA
+}
+
+#if defined(NOVA_MMA_WGMMA)
+// The barriers U's bulk copies count their bytes on, one per U buffer (outside the main loop / epilogue union).
+template <class Cfg>
+__device__ inline unsigned long long* filter_copy_barriers() {
+  __shared__ unsigned long long barriers[Cfg::kFilterStages];
+  return barriers;
+}
+
 // Issues M[ξ] += U[ξ] · V[ξ] (M[ξ] = … when !accumulate, the block's first step) for the kPositionsPerGroup
 // positions of this warp's warpgroup as one group of asynchronous products, U (all kBlockK = 64 output channels)
 // and V through descriptors of their core-matrix layouts. Reading U from shared memory rather than loading it into
@@ -490,6 +512,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
 
   compute_tile_info<Cfg>(p, info);
   const InputRegion region = block_input_region<Cfg>(p);
+  constexpr bool kFilterBulk = filter_by_bulk_copies<Cfg>();
+#if defined(NOVA_MMA_WGMMA)
+  if constexpr (kFilterBulk)
+    if (threadIdx.x == 0)
+      for (int b = 0; b < Cfg::kFilterStages; ++b) mma::copy_barrier_init(&filter_copy_barriers<Cfg>()[b]);
+#endif  // NOVA_MMA_WGMMA
   // Accumulators: warp w owns positions [w·kAccPositions, …) for all of the block's output channels, or with
   // warpgroup products warpgroup w / 4 owns positions [(w / 4)·kAccPositions, …) and warp w the output channels
   // [16·(w % 4), +16).
@@ -546,9 +574,29 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   const int rank = static_cast<int>(blockIdx.z);
   const int first_step = steps * rank / p.c_split, end_step = steps * (rank + 1) / p.c_split;
   if constexpr (Cfg::kFilterStages >= 2) {
-    // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs.
+    // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
+    // bulk copy instead, waited for on its buffer's barrier before the products).
     const auto load_filter = [&](int step) {
+#if defined(NOVA_MMA_WGMMA)
+      if constexpr (kFilterBulk) {
+        if (threadIdx.x == 0)
+          mma::bulk_copy(&main_loop.u[step % Cfg::kFilterStages][0][0][0],
+                         p.u + u_index(0, k0, step * kChannelStep, Cfg::kPositions, p.k), Cfg::kFilterStepBytes,
+                         &filter_copy_barriers<Cfg>()[step % Cfg::kFilterStages]);
+        return;
+      }
+#endif  // NOVA_MMA_WGMMA
       load_filter_step<Cfg>(p, main_loop, step % Cfg::kFilterStages, k0, step * kChannelStep);
+    };
+    // Waits for U of `step` where a bulk copy brings it: the barrier's phase is how often this block filled that
+    // buffer before, mod 2.
+    const auto wait_filter = [&](int step) {
+#if defined(NOVA_MMA_WGMMA)
+      if constexpr (kFilterBulk)
+        mma::copy_barrier_wait(&filter_copy_barriers<Cfg>()[step % Cfg::kFilterStages],
+                               ((step - first_step) / Cfg::kFilterStages) & 1);
+#endif  // NOVA_MMA_WGMMA
+      (void)step;
     };
     if (first_step < end_step) {
       if constexpr (kStaged)
@@ -570,6 +618,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
       transform_input_step<Cfg, kStaged>(p, info, main_loop, v, step % Cfg::kRawStages, c0, warp, input_transform);
       publish_operands();
       __syncthreads();
+      wait_filter(step);
       multiply_step(v, step % Cfg::kFilterStages, step == first_step);
       __syncthreads();
     }
@@ -646,24 +695,25 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
 #endif  // NOVA_ARCH_NV_HOPPER
 }
 
-// U = G g Gᵀ for every (k, c < c_pad) from a KRSC fp16 filter; channels ≥ c are zero. Threads run over
-// (channel group of 8, k, channel in group) so the stores follow u_index's layout.
+// U = G g Gᵀ for every (k < k_pad, c < c_pad) from a KRSC fp16 filter; channels ≥ c and rows k ≥ k_total are zero.
+// Threads run over (channel group of 8, k, channel in group) so the stores follow u_index's layout.
 template <int M, bool kCompensated>
-__global__ void wino_transform_filter_fp16(const __half* filter, __half* u, int k_total, int c, int c_pad,
+__global__ void wino_transform_filter_fp16(const __half* filter, __half* u, int k_total, int k_pad, int c, int c_pad,
                                            int64_t u_plane) {
   constexpr int kA = M + 2;
-  const int64_t total = static_cast<int64_t>(k_total) * c_pad;
+  const int64_t total = static_cast<int64_t>(k_pad) * c_pad;
   for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
        index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int in_group = static_cast<int>(index % 8);
-    const int k = static_cast<int>((index / 8) % k_total);
-    const int channel = static_cast<int>(index / (8 * static_cast<int64_t>(k_total))) * 8 + in_group;
+    const int k = static_cast<int>((index / 8) % k_pad);
+    const int channel = static_cast<int>(index / (8 * static_cast<int64_t>(k_pad))) * 8 + in_group;
     float g[3][3];
 #pragma unroll
     for (int r = 0; r < 3; ++r)
 #pragma unroll
       for (int s = 0; s < 3; ++s)
-        g[r][s] = channel < c ? __half2float(filter[(static_cast<int64_t>(k) * 9 + r * 3 + s) * c + channel]) : 0.0f;
+        g[r][s] = channel < c && k < k_total ? __half2float(filter[(static_cast<int64_t>(k) * 9 + r * 3 + s) * c + channel])
+                                             : 0.0f;
     float uf[kA][kA];
     transform_filter<M>(g, uf);
 #pragma unroll
