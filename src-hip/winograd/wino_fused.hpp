@@ -101,9 +101,11 @@ struct FusedConfig {
                                           kPositions % (kWarps / 4) == 0;
   static constexpr int kVStages = kWarpgroupShape ? 2 : 1;
   // U by one bulk copy per step (a block's step of U is one contiguous run when kBlockK is u_index's k block) where
-  // the warpgroup products read it from three buffers; sm_90a passes only (filter_by_bulk_copies).
+  // the warpgroup products read it from three buffers and the input is staged as a region; sm_90a passes only
+  // (filter_by_bulk_copies). With consecutive tiles (1 024 input copies per step, not 360) the bulk copy was slower
+  // than 16-byte copies (bench/NOTES.md v16).
   static constexpr bool kFilterBulkCopies =
-      kWarpgroupShape && !kCompensated && kFilterStages == 3 && kBlockK == kFilterKBlock;
+      kWarpgroupShape && !kCompensated && kFilterStages == 3 && kBlockK == kFilterKBlock && kRegion;
   static constexpr unsigned kFilterStepBytes = kPositions * kBlockK * kChannelStep * 2;
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
   // Offset (halves) of staged tile t's first pixel in a stage, and of its (pixel, channel) from there. Tiles staged
