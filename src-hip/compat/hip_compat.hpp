@@ -93,14 +93,6 @@ using hipGraphExec_t = cudaGraphExec_t;
 #define NOVA_DEVICE_TRAP() __builtin_trap()
 #endif  // __CUDACC__
 
-// A kernel parameter the kernel only reads, left in parameter memory rather than copied (on NVIDIA it took the
-// F(6,3) and F(4,3) kernels' register spills from up to 968 bytes to at most 32; bench/NOTES.md).
-#if defined(__CUDACC__)
-#define NOVA_GRID_CONSTANT __grid_constant__
-#else  // !__CUDACC__
-#define NOVA_GRID_CONSTANT
-#endif  // __CUDACC__
-
 #if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
 #define NOVA_DEVICE_COMPILER 1
 #define NOVA_HD __host__ __device__

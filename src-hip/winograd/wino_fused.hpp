@@ -101,11 +101,9 @@ struct FusedConfig {
                                           kPositions % (kWarps / 4) == 0;
   static constexpr int kVStages = kWarpgroupShape ? 2 : 1;
   // U by one bulk copy per step (a block's step of U is one contiguous run when kBlockK is u_index's k block) where
-  // the warpgroup products read it from three buffers and the input is staged as a region; sm_90a passes only
-  // (filter_by_bulk_copies). With consecutive tiles (1 024 input copies per step, not 360) the bulk copy was slower
-  // than 16-byte copies (bench/NOTES.md v16).
+  // the warpgroup products read it from three buffers; sm_90a passes only (filter_by_bulk_copies).
   static constexpr bool kFilterBulkCopies =
-      kWarpgroupShape && !kCompensated && kFilterStages == 3 && kBlockK == kFilterKBlock && kRegion;
+      kWarpgroupShape && !kCompensated && kFilterStages == 3 && kBlockK == kFilterKBlock;
   static constexpr unsigned kFilterStepBytes = kPositions * kBlockK * kChannelStep * 2;
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
   // Offset (halves) of staged tile t's first pixel in a stage, and of its (pixel, channel) from there. Tiles staged
@@ -502,8 +500,7 @@ __device__ inline void reduce_cluster_and_store(const Params& p, const typename 
 
 // kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
 template <class Cfg, bool kStaged>
-__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
-    wino_fused_fp16_nhwc(const NOVA_GRID_CONSTANT Params p) {
+__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_fp16_nhwc(Params p) {
   static_assert(!kStaged || Cfg::kStageInput, "staging needs its shared memory");
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   __shared__ TileInfo info[Cfg::kBlockTiles];
