@@ -4,7 +4,8 @@
 //                        (16-byte copies along C), each tile alone or, when the block's tiles are a rectangle of
 //                        one image, the rectangle's input region once; scalar loads (load_input_tile_scalar) when
 //                        C is not a multiple of 8 or when compensated
-//     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously
+//     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously: 16 bytes per thread,
+//                        or one bulk copy of the step for F(2,3)'s 64-channel block on sm_90a (kFilterBulkCopies)
 //     transform_input    V = Bᵀ d B, fp32 math, stored fp16 (hi, lo) in shared memory: on the matrix units as
 //                        (Bᵀ ⊗ Bᵀ)·d where the input is staged and Bᵀ ⊗ Bᵀ is exact in fp16 (F(2,3), F(6,3)),
 //                        else one (tile, channel) per thread
@@ -229,7 +230,8 @@ __device__ inline void load_input_async(const Params& p, const TileInfo* info, c
       const int row = region.row0 + i, col = region.col0 + j, c = c0 + 8 * half_pixel;
       const bool valid = static_cast<unsigned>(row) < static_cast<unsigned>(p.h) &&
                          static_cast<unsigned>(col) < static_cast<unsigned>(p.w) && c < p.c;
-      const __half* src = valid ? p.x + region.image_offset + row * row_stride + static_cast<int64_t>(col) * p.c + c : p.x;
+      const __half* src =
+          valid ? p.x + region.image_offset + row * row_stride + static_cast<int64_t>(col) * p.c + c : p.x;
       mma::copy_async_16(raw + i * Cfg::kRegionPitch + j * kChannelStep + 8 * half_pixel, src, valid);
     }
   } else {
@@ -694,7 +696,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
 #endif  // NOVA_ARCH_NV_HOPPER
 }
 
-// U = G g Gᵀ for every (k < k_pad, c < c_pad) from a KRSC fp16 filter; channels ≥ c and rows k ≥ k_total are zero.
+// U = G g Gᵀ for every (k < k_pad, c < c_pad) from a KRSC fp16 filter; channels ≥ c and rows ≥ k_total are zero.
 // Threads run over (channel group of 8, k, channel in group) so the stores follow u_index's layout.
 template <int M, bool kCompensated>
 __global__ void wino_transform_filter_fp16(const __half* filter, __half* u, int k_total, int k_pad, int c, int c_pad,
@@ -711,8 +713,9 @@ __global__ void wino_transform_filter_fp16(const __half* filter, __half* u, int 
     for (int r = 0; r < 3; ++r)
 #pragma unroll
       for (int s = 0; s < 3; ++s)
-        g[r][s] = channel < c && k < k_total ? __half2float(filter[(static_cast<int64_t>(k) * 9 + r * 3 + s) * c + channel])
-                                             : 0.0f;
+        g[r][s] = channel < c && k < k_total
+                      ? __half2float(filter[(static_cast<int64_t>(k) * 9 + r * 3 + s) * c + channel])
+                      : 0.0f;
     float uf[kA][kA];
     transform_filter<M>(g, uf);
 #pragma unroll
