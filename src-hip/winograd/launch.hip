@@ -79,8 +79,8 @@ hipError_t device_facts(DeviceFacts* facts) {
 std::atomic<int> forced_c_split{0};
 std::atomic<int> forced_shared_limit{0};
 
-// Shared memory one block of the tile takes (its dynamic storage and the TileInfo array), against what the device
-// allows (or the limit a test forced).
+// Shared memory one block of the tile takes (its dynamic storage, the TileInfo array and any bulk-copy barriers),
+// against what the device allows (or the limit a test forced).
 template <class Cfg>
 constexpr size_t block_shared_bytes() {
   return Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles +
@@ -127,7 +127,7 @@ hipError_t raise_shared_limit(int device) {
 
 // Blocks of the kernel that run at once in clusters of `split` (1: no clusters), asked of the runtime once per
 // kernel, device and split: clusters of 8 fill fewer SMs than SMs × blocks per SM suggests (a cluster's blocks
-// share one GPC; bench/NOTES.md v15).
+// share one GPC; bench/NOTES.md, "The channel-split model counts the clusters the device holds").
 template <class Cfg, bool kStaged>
 int64_t resident_blocks(int split, const DeviceFacts& facts) {
   const int64_t unclustered = static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
@@ -263,7 +263,7 @@ template <int M>
 hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, bool compensated, hipStream_t stream) {
   const int c_pad = wino::round_up(shape.c, wino::kChannelStep);
   const int k_pad = wino::round_up(shape.k, wino::kFilterKBlock);
-  const int64_t plane = static_cast<int64_t>(M + 2) * (M + 2) * k_pad * c_pad;
+  const int64_t plane = wino::u_plane_elements(M, shape.k, shape.c);
   const int64_t threads = static_cast<int64_t>(k_pad) * c_pad;
   constexpr int kBlock = 256;
   const int64_t blocks = (threads + kBlock - 1) / kBlock < 65536 ? (threads + kBlock - 1) / kBlock : 65536;
@@ -313,10 +313,7 @@ int wino_preferred_m(const ConvShape& shape) {
 }
 
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated) {
-  const size_t plane = static_cast<size_t>(m + 2) * (m + 2) *
-                       static_cast<size_t>(wino::round_up(shape.k, wino::kFilterKBlock)) *
-                       static_cast<size_t>(wino::round_up(shape.c, wino::kChannelStep));
-  return plane * sizeof(__half) * (compensated ? 2 : 1);
+  return static_cast<size_t>(wino::u_plane_elements(m, shape.k, shape.c)) * sizeof(__half) * (compensated ? 2 : 1);
 }
 
 hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const ConvShape& shape, int m, bool compensated,

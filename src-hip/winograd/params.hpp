@@ -18,6 +18,12 @@ inline constexpr int kFilterKBlock = 64;
 
 inline int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
+// Elements of one plane of U for F(m,3) with k output and c input channels (u_index's layout: K padded to
+// kFilterKBlock, C to kChannelStep); a compensated filter holds two planes (hi, lo).
+inline int64_t u_plane_elements(int m, int k, int c) {
+  return static_cast<int64_t>(m + 2) * (m + 2) * round_up(k, kFilterKBlock) * round_up(c, kChannelStep);
+}
+
 struct Params {
   const __half* x;     // input  NHWC [n][h][w][c]
   const __half* u;     // transformed filter, see u_index() (then the lo plane when compensated)
@@ -81,7 +87,7 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
   p.tiles_w = (s.out_w + m - 1) / m;
   p.c_pad = round_up(s.c, kChannelStep);
   p.tiles_total = static_cast<int64_t>(s.n) * p.tiles_h * p.tiles_w;
-  p.u_plane = static_cast<int64_t>(m + 2) * (m + 2) * round_up(s.k, kFilterKBlock) * p.c_pad;
+  p.u_plane = u_plane_elements(m, s.k, s.c);
   p.c_split = 1;
   p.relu = relu;
   p.vector_input = s.c % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
