@@ -274,6 +274,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       {"sd15 320x64", 1, 320, 64, 320},      {"sd15 640x32", 1, 640, 32, 640},     {"sd15 1280x16", 1, 1280, 16, 1280},
       {"resnet50 64x56", 32, 64, 56, 64},    {"resnet50 256x14", 32, 256, 14, 256}, {"vgg16 256x56", 32, 256, 56, 256},
       {"sd15 320x64", 32, 320, 64, 320},     {"sd15 640x32", 32, 640, 32, 640},    {"sd15 1280x16", 32, 1280, 16, 1280},
+      {"resnet50 512x7", 32, 512, 7, 512},   {"densenet 192-48x7", 32, 192, 7, 48},
   };
   std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, 4 rotating inputs)\n%-18s %3s", "layer", "N");
   for (const auto& v : variants) std::printf(" %10s", v.name.c_str());
@@ -357,7 +358,9 @@ int main(int argc, char** argv) {
   bool do_bench = false, sweep = true;
   int profile_m = 0;
   bool large = false;  // --large: the > 2^31-element check (needs ~10 GB of device memory)
-  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32, for a profiler.
+  // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32 (or --profile-shape N,C,HW,K), for a
+  // profiler.
+  int profile_shape[4] = {32, 640, 32, 640};
   // --timing-only F2,F6: only the TIMING table, only those variants (device time is scarce; the table's direct and
   // compensated columns take most of it).
   std::string timing_only;
@@ -367,6 +370,12 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--no-sweep")) sweep = false;
     if (!std::strcmp(argv[i], "--large")) large = true;
     if (!std::strcmp(argv[i], "--profile") && i + 1 < argc) profile_m = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--profile-shape") && i + 1 < argc &&
+        std::sscanf(argv[++i], "%d,%d,%d,%d", &profile_shape[0], &profile_shape[1], &profile_shape[2],
+                    &profile_shape[3]) != 4) {
+      std::fprintf(stderr, "--profile-shape takes N,C,HW,K\n");
+      return 2;
+    }
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     if (!std::strcmp(argv[i], "--timing-only") && i + 1 < argc) timing_only = argv[++i];
     // --tile-order 1|2: F(2,3) with consecutive tiles / rectangles of tiles everywhere (for A/B timing).
@@ -379,7 +388,8 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(seed), NOVA_KERNEL_TEST_MMA);
     std::mt19937_64 rng(seed);
     if (profile_m) {
-      const ConvShape s = nova::make_conv_shape(32, 640, 32, 32, 640, 3, 3, 1, 1);
+      const ConvShape s = nova::make_conv_shape(profile_shape[0], profile_shape[1], profile_shape[2], profile_shape[2],
+                                                profile_shape[3], 3, 3, 1, 1);
       DeviceBuffer x(static_cast<size_t>(s.n) * s.h * s.w * s.c * 2), f(static_cast<size_t>(s.k) * 9 * s.c * 2);
       DeviceBuffer y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2), u(nova::wino_filter_bytes(s, profile_m, false));
       x.upload(random_halves(x.bytes / 2, rng));
