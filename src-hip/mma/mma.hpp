@@ -261,6 +261,13 @@ __device__ inline unsigned long long warpgroup_descriptor(const void* shared, in
          (static_cast<unsigned long long>((n_stride >> 4) & 0x3fff) << 32);
 }
 
+// The descriptor of the operand `bytes` (a multiple of 16) after the one `descriptor` describes, with the same
+// strides: the address field counts 16-byte units and shared memory ends below 2^18 bytes, so the sum never carries
+// into the stride fields.
+__device__ inline unsigned long long descriptor_advance(unsigned long long descriptor, unsigned bytes) {
+  return descriptor + (bytes >> 4);
+}
+
 // Makes this thread's shared-memory stores visible to later warpgroup products (they read through the async
 // proxy); call before the barrier that hands the data over.
 __device__ inline void warpgroup_publish_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }

@@ -32,8 +32,9 @@ template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 16, 16, 4, tru
 template <> struct TileConfig<4, false> : BuiltTile<FusedConfig<4, 16, 16, 4, false, false>> {};
 #else   // !NOVA_WINO_SMALL_SHARED: NVIDIA's up to 227 KB per block
 // Compensated F6 and F4 have no room left in shared memory for staged input tiles.
-// F(2,3): three U buffers, since its warpgroup products read U from shared memory while the next step is prepared.
-template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 8, false, true, 3>> {};
+// F(2,3): four U buffers (and three V buffers), since its warpgroup products read U and V from shared memory while
+// the next step is prepared, and then a step needs no closing barrier.
+template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 8, false, true, 4>> {};
 template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, true, true, 1>> {};
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
@@ -262,7 +263,7 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
 template <int M>
 hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, bool compensated, hipStream_t stream) {
   const int c_pad = wino::round_up(shape.c, wino::kChannelStep);
-  const int k_pad = wino::round_up(shape.k, wino::kFilterKBlock);
+  const int k_pad = wino::filter_k_rows(M, shape.k);
   const int64_t plane = wino::u_plane_elements(M, shape.k, shape.c);
   const int64_t threads = static_cast<int64_t>(k_pad) * c_pad;
   constexpr int kBlock = 256;

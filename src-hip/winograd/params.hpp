@@ -12,16 +12,21 @@ namespace nova::wino {
 // Channels reduced per main-loop step: the k of one 16×16×16 matrix product.
 inline constexpr int kChannelStep = 16;
 
-// Output channels per run of U: a block of 64 output channels (F(2,3)'s large tile) finds a step's U in one
-// contiguous run and copies it with one bulk copy.
+// Output channels per run of F(2,3)'s U: its 64-channel block finds a step's U in one contiguous run and copies it
+// with one bulk copy. F(4,3) and F(6,3) keep all K in one run per (ξ, channel half): their blocks copy U 16 bytes
+// per thread, which measured 3–5 % slower from k-blocked runs (bench/NOTES.md, v16 and v17).
 inline constexpr int kFilterKBlock = 64;
+NOVA_HD constexpr bool filter_k_blocked(int m) { return m == 2; }
 
-inline int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+NOVA_HD inline int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
-// Elements of one plane of U for F(m,3) with k output and c input channels (u_index's layout: K padded to
-// kFilterKBlock, C to kChannelStep); a compensated filter holds two planes (hi, lo).
+// Rows of output channels U holds for F(m,3): K, padded to kFilterKBlock where U is k-blocked.
+NOVA_HD inline int filter_k_rows(int m, int k) { return filter_k_blocked(m) ? round_up(k, kFilterKBlock) : k; }
+
+// Elements of one plane of U for F(m,3) with k output and c input channels (u_index's layout, C padded to
+// kChannelStep); a compensated filter holds two planes (hi, lo).
 inline int64_t u_plane_elements(int m, int k, int c) {
-  return static_cast<int64_t>(m + 2) * (m + 2) * round_up(k, kFilterKBlock) * round_up(c, kChannelStep);
+  return static_cast<int64_t>(m + 2) * (m + 2) * filter_k_rows(m, k) * round_up(c, kChannelStep);
 }
 
 struct Params {
@@ -35,7 +40,7 @@ struct Params {
   int tiles_h, tiles_w;  // output tiles per image
   int c_pad;             // c rounded up to kChannelStep (the U row length)
   int64_t tiles_total;   // n · tiles_h · tiles_w
-  int64_t u_plane;       // elements of one U plane (α²·round_up(k, 64)·c_pad): offset of the lo plane
+  int64_t u_plane;       // elements of one U plane (u_plane_elements): offset of the lo plane
   int c_split;           // blocks of one cluster that share a block tile's channels (1: no split; see launch.hip)
   bool relu;
   bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
@@ -98,14 +103,27 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
 
 namespace nova::wino {
 
-// Where U(ξ, k, c) lives in one plane: [c / 16][k / 64][ξ][(c % 16) / 8][k % 64][c % 8], so one main-loop step of a
-// block (16 channels, all α² positions, a run of k within one 64-channel block) reads runs of contiguous 16-byte
-// vectors, consecutive k next to each other. K is padded to a multiple of 64 with zero rows; a plane holds
-// α²·round_up(k, 64)·c_pad halves.
-NOVA_HD inline int64_t u_index(int position, int k, int c, int positions, int k_total) {
-  const int k_blocks = (k_total + kFilterKBlock - 1) / kFilterKBlock;
-  const int64_t run = (static_cast<int64_t>(c / kChannelStep) * k_blocks + k / kFilterKBlock) * positions + position;
-  return ((run * 2 + (c % kChannelStep) / 8) * kFilterKBlock + k % kFilterKBlock) * 8 + c % 8;
+// Where U(ξ, k, c) of F(M,3) lives in one plane: [c / 16][k / 64][ξ][(c % 16) / 8][k % 64][c % 8] for F(2,3) (K
+// padded to a multiple of 64 with zero rows), [c / 16][ξ][(c % 16) / 8][k][c % 8] for F(4,3) and F(6,3). Either way a
+// main-loop step of a block (16 channels, all α² positions, a run of k) reads runs of contiguous 16-byte vectors,
+// consecutive k next to each other; a plane holds u_plane_elements halves.
+template <int M>
+NOVA_HD inline int64_t u_index(int position, int k, int c, int k_total) {
+  constexpr int kPositions = (M + 2) * (M + 2);
+  const int64_t group = c / kChannelStep, half = (c % kChannelStep) / 8;
+  if constexpr (filter_k_blocked(M)) {
+    const int k_blocks = (k_total + kFilterKBlock - 1) / kFilterKBlock;
+    const int64_t run = (group * k_blocks + k / kFilterKBlock) * kPositions + position;
+    return ((run * 2 + half) * kFilterKBlock + k % kFilterKBlock) * 8 + c % 8;
+  } else {
+    return (((group * kPositions + position) * 2 + half) * k_total + k) * 8 + c % 8;
+  }
+}
+
+// Distance (halves) in U between (ξ, k, c) and (ξ + 1, k, c).
+template <int M>
+NOVA_HD inline int64_t u_position_stride(int k_total) {
+  return static_cast<int64_t>(filter_k_blocked(M) ? kFilterKBlock : k_total) * kChannelStep;
 }
 
 }  // namespace nova::wino

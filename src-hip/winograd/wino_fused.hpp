@@ -39,8 +39,9 @@ struct FusedConfig {
   static constexpr int kWarps = kWarps_;
   static constexpr bool kCompensated = kCompensated_;
   static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, one step ahead
-  // 2 or 3: U of the next step is copied during this one; 3 also lets warpgroup products, which read U from shared
-  // memory, stay in flight while the next step is prepared.
+  // 2 to 4: U of the next step is copied during this one; 3 also lets warpgroup products, which read U from shared
+  // memory, stay in flight while the next step is prepared; 4 (with a third V buffer) lets a step end without a
+  // barrier.
   static constexpr int kFilterStages = kFilterStages_;
   static constexpr int kBlocksPerSm = kBlocksPerSm_;    // resident blocks the register budget is cut for
   static constexpr int kAlpha = M + 2;
@@ -71,7 +72,7 @@ struct FusedConfig {
   static_assert(kPositions % kWarps == 0, "each warp owns the same number of positions");
   static_assert(kBlockK % 16 == 0 && kBlockTiles % 16 == 0, "block tile is made of 16x16 products");
   static_assert(kThreads % (2 * kBlockK) == 0, "the U copy gives each thread a fixed (k, half-row)");
-  static_assert(kFilterStages >= 1 && kFilterStages <= 3, "one to three U buffers");
+  static_assert(kFilterStages >= 1 && kFilterStages <= 4, "one to four U buffers");
   static_assert(kRegion || !kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
   static_assert(!kRegion || (kStageInput && kBlockTiles % (kRegion ? kRegionRows : 1) == 0),
                 "a staged rectangle of tiles");
@@ -97,14 +98,15 @@ struct FusedConfig {
   // half's kBlockK rows are one contiguous run, as in device memory (u_index).
   NOVA_HD static constexpr int u_offset(int k, int channel) { return ((channel / 8) * kBlockK + k) * 8 + channel % 8; }
   // The block shape warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 tiles (their N).
-  // Such blocks keep two V buffers, so the products of one step run while the next step's V is computed.
+  // Such blocks keep two V buffers (three with four U buffers), so the products of one step run while the next
+  // step's V is computed.
   static constexpr bool kWarpgroupShape = kBlockK == 64 && kBlockTiles == 32 && kWarps % 4 == 0 &&
                                           kPositions % (kWarps / 4) == 0;
-  static constexpr int kVStages = kWarpgroupShape ? 2 : 1;
+  static constexpr int kVStages = kWarpgroupShape ? (kFilterStages == 4 ? 3 : 2) : 1;
   // U by one bulk copy per step (a block's step of U is one contiguous run when kBlockK is u_index's k block) where
-  // the warpgroup products read it from three buffers; sm_90a passes only (filter_by_bulk_copies).
+  // the warpgroup products read it from three or four buffers; sm_90a passes only (filter_by_bulk_copies).
   static constexpr bool kFilterBulkCopies =
-      kWarpgroupShape && !kCompensated && kFilterStages == 3 && kBlockK == kFilterKBlock;
+      kWarpgroupShape && !kCompensated && kFilterStages >= 3 && filter_k_blocked(M) && kBlockK == kFilterKBlock;
   static constexpr unsigned kFilterStepBytes = kPositions * kBlockK * kChannelStep * 2;
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
   // Offset (halves) of staged tile t's first pixel in a stage, and of its (pixel, channel) from there. Tiles staged
@@ -342,8 +344,8 @@ __device__ inline void load_filter_step(const Params& p, typename Cfg::MainLoopS
   const int first = threadIdx.x / (2 * Cfg::kBlockK);
   const int k = k0 + k_local;
   const bool valid = k < p.k;
-  constexpr int64_t position_stride = kFilterKBlock * kChannelStep;  // u_index step per ξ
-  const __half* src0 = p.u + u_index(first, valid ? k : 0, c0 + 8 * half_row, Cfg::kPositions, p.k);
+  const int64_t position_stride = u_position_stride<Cfg::kM>(p.k);
+  const __half* src0 = p.u + u_index<Cfg::kM>(first, valid ? k : 0, c0 + 8 * half_row, p.k);
 #pragma unroll
   for (int plane = 0; plane < Cfg::kPlanes; ++plane)
 #pragma unroll
@@ -420,29 +422,46 @@ __device__ inline unsigned long long* filter_copy_barriers() {
   return barriers;
 }
 
-// Issues M[ξ] += U[ξ] · V[ξ] (M[ξ] = … when !accumulate, the block's first step) for the kPositionsPerGroup
-// positions of this warp's warpgroup as one group of asynchronous products, U (all kBlockK = 64 output channels)
-// and V through descriptors of their core-matrix layouts. Reading U from shared memory rather than loading it into
-// registers first took F(2,3) 5–7 % less time at batch 32 (bench/NOTES.md v13); the products then read U until they complete,
-// so its buffer is not refilled while they are in flight (three U buffers, or a wait per step).
+// Descriptors of U (buffer 0, hi plane) and V (buffer 0, hi plane) at the first position of a warpgroup's share;
+// every product's operands are these advanced by constant offsets, so a step builds no descriptor.
+struct WarpgroupOperands {
+  unsigned long long u, v;
+};
+
 template <class Cfg, int kPositionsPerGroup>
-__device__ inline void multiply_warpgroup(const typename Cfg::MainLoopStorage& s, const typename Cfg::VBuffer& v,
-                                          int stage, int warp, bool accumulate,
-                                          mma::FragD (&acc)[kPositionsPerGroup][1][2]) {
+__device__ inline WarpgroupOperands warpgroup_operands(const typename Cfg::MainLoopStorage& s, int warp) {
   constexpr int kKStride = 2 * Cfg::kVHalfStride, kNStride = 2 * Cfg::kVGroupStride;  // bytes
   constexpr int kUKStride = 2 * 8 * Cfg::kBlockK, kUMStride = 2 * 8 * 8;                  // bytes, see u_offset
-  const int position0 = (warp / 4) * kPositionsPerGroup;
+  // Broadcast from lane 0, so the compiler sees the warp index, and the descriptors, as uniform over the warp.
+  const int position0 = (__shfl_sync(0xffffffffu, warp, 0) / 4) * kPositionsPerGroup;
+  return {mma::warpgroup_descriptor(&s.u[0][0][position0][0], kUKStride, kUMStride),
+          mma::warpgroup_descriptor(&s.v[0][0][position0][0], kKStride, kNStride)};
+}
+
+// Issues M[ξ] += U[ξ] · V[ξ] (M[ξ] = … when !accumulate, the block's first step) for the kPositionsPerGroup
+// positions of this warp's warpgroup as one group of asynchronous products, U (all kBlockK = 64 output channels,
+// buffer u_stage) and V (buffer v_stage) through descriptors of their core-matrix layouts. Reading U from shared
+// memory rather than loading it into registers first took F(2,3) 5–7 % less time at batch 32 (bench/NOTES.md v13);
+// the products then read U until they complete, so its buffer is not refilled while they are in flight (three or
+// four U buffers, or a wait per step).
+template <class Cfg, int kPositionsPerGroup>
+__device__ inline void multiply_warpgroup(const WarpgroupOperands& operands, int u_stage, int v_stage, bool accumulate,
+                                          mma::FragD (&acc)[kPositionsPerGroup][1][2]) {
+  using Storage = typename Cfg::MainLoopStorage;
+  constexpr unsigned kUStage = sizeof(Storage::u[0]), kUPlane = sizeof(Storage::u[0][0]);
+  constexpr unsigned kUPosition = sizeof(Storage::u[0][0][0]);
+  constexpr unsigned kVStage = sizeof(typename Cfg::VBuffer), kVPlane = sizeof(Storage::v[0][0]);
+  constexpr unsigned kVPosition = sizeof(Storage::v[0][0][0]);
+  const unsigned u_offset = u_stage * kUStage, v_offset = v_stage * kVStage;
   mma::warpgroup_fence();
 #pragma unroll
   for (int q = 0; q < kPositionsPerGroup; ++q) {
-    const auto u_hi = mma::warpgroup_descriptor(&s.u[stage][0][position0 + q][0], kUKStride, kUMStride);
-    const auto v_hi = mma::warpgroup_descriptor(&v[0][position0 + q][0], kKStride, kNStride);
+    const auto u_hi = mma::descriptor_advance(operands.u, u_offset + q * kUPosition);
+    const auto v_hi = mma::descriptor_advance(operands.v, v_offset + q * kVPosition);
     mma::warpgroup_mma_n32(acc[q][0], u_hi, v_hi, accumulate);
     if constexpr (Cfg::kCompensated) {
-      const auto u_lo = mma::warpgroup_descriptor(&s.u[stage][1][position0 + q][0], kUKStride, kUMStride);
-      const auto v_lo = mma::warpgroup_descriptor(&v[1][position0 + q][0], kKStride, kNStride);
-      mma::warpgroup_mma_n32(acc[q][0], u_hi, v_lo, true);
-      mma::warpgroup_mma_n32(acc[q][0], u_lo, v_hi, true);
+      mma::warpgroup_mma_n32(acc[q][0], u_hi, mma::descriptor_advance(v_hi, kVPlane), true);
+      mma::warpgroup_mma_n32(acc[q][0], mma::descriptor_advance(u_hi, kUPlane), v_hi, true);
     }
   }
   mma::warpgroup_commit();  // the caller waits before V is overwritten
@@ -535,13 +554,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
       for (int kt = 0; kt < kAccKTiles; ++kt)
 #pragma unroll
         for (int tt = 0; tt < Cfg::kTTiles; ++tt) mma::zero(acc[q][kt][tt]);
-  // The step's products. Warpgroup products stay in flight while the next step's V is computed into the other
-  // buffer (and, with three U buffers, the step after next's U copied); waiting for all but the newest group frees
-  // the buffers the next step writes.
-  const auto multiply_step = [&](const typename Cfg::VBuffer& v, int stage, bool first) {
+  // The step's products. Warpgroup products stay in flight while the next step's V is computed into another
+  // buffer (and, with three or four U buffers, the step after next's U copied); waiting for all but the newest group
+  // frees the buffers the next step writes.
+#if defined(NOVA_MMA_WGMMA)
+  WarpgroupOperands operands{};
+  if constexpr (kWarpgroup) operands = warpgroup_operands<Cfg, kAccPositions>(main_loop, warp);
+#endif  // NOVA_MMA_WGMMA
+  const auto multiply_step = [&](int v_stage, int stage, bool first) {
     if constexpr (kWarpgroup) {
 #if defined(NOVA_MMA_WGMMA)
-      multiply_warpgroup<Cfg>(main_loop, v, stage, warp, !first, acc);
+      multiply_warpgroup<Cfg>(operands, stage, v_stage, !first, acc);
       // The products read this step's U: with fewer than 3 buffers the next step's copy overwrites it.
       if constexpr (Cfg::kFilterStages >= 3)
         mma::warpgroup_wait<1>();
@@ -550,7 +573,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
 #endif  // NOVA_MMA_WGMMA
     } else {
       (void)first;
-      multiply<Cfg>(main_loop, v, stage, warp, acc);
+      multiply<Cfg>(main_loop, main_loop.v[v_stage], stage, warp, acc);
     }
   };
   // With warpgroup products V and U are read through the async proxy: each thread publishes what it wrote (V) or
@@ -570,81 +593,85 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
         return kInputKron<Cfg::kM>.v[16 * (warp % Cfg::kInputBlocks) + m][16 * chunk + k];
       });
 
-  // This block's channel steps: all of them, or its rank's share of a cluster's.
+  // This block's channel steps: all of them, or its rank's share of a cluster's. Buffers cycle with the iteration i,
+  // not the step, so every rank starts on buffer 0.
   const int steps = (p.c + kChannelStep - 1) / kChannelStep;
   const int rank = static_cast<int>(blockIdx.z);
-  const int first_step = steps * rank / p.c_split, end_step = steps * (rank + 1) / p.c_split;
+  const int first_step = steps * rank / p.c_split, block_steps = steps * (rank + 1) / p.c_split - first_step;
+  const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
   if constexpr (Cfg::kFilterStages >= 2) {
     // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
     // bulk copy instead, waited for on its buffer's barrier before the products).
-    const auto load_filter = [&](int step) {
+    const auto load_filter = [&](int i) {
 #if defined(NOVA_MMA_WGMMA)
       if constexpr (kFilterBulk) {
         if (threadIdx.x == 0)
-          mma::bulk_copy(&main_loop.u[step % Cfg::kFilterStages][0][0][0],
-                         p.u + u_index(0, k0, step * kChannelStep, Cfg::kPositions, p.k), Cfg::kFilterStepBytes,
-                         &filter_copy_barriers<Cfg>()[step % Cfg::kFilterStages]);
+          mma::bulk_copy(&main_loop.u[i % Cfg::kFilterStages][0][0][0],
+                         p.u + u_index<Cfg::kM>(0, k0, channel_of(i), p.k), Cfg::kFilterStepBytes,
+                         &filter_copy_barriers<Cfg>()[i % Cfg::kFilterStages]);
         return;
       }
 #endif  // NOVA_MMA_WGMMA
-      load_filter_step<Cfg>(p, main_loop, step % Cfg::kFilterStages, k0, step * kChannelStep);
+      load_filter_step<Cfg>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
     };
-    // Waits for U of `step` where a bulk copy brings it: the barrier's phase is how often this block filled that
-    // buffer before, mod 2.
-    const auto wait_filter = [&](int step) {
+    // Waits for U of iteration i where a bulk copy brings it: the barrier's phase is how often this block filled
+    // that buffer before, mod 2.
+    const auto wait_filter = [&](int i) {
 #if defined(NOVA_MMA_WGMMA)
       if constexpr (kFilterBulk)
-        mma::copy_barrier_wait(&filter_copy_barriers<Cfg>()[step % Cfg::kFilterStages],
-                               ((step - first_step) / Cfg::kFilterStages) & 1);
+        mma::copy_barrier_wait(&filter_copy_barriers<Cfg>()[i % Cfg::kFilterStages], (i / Cfg::kFilterStages) & 1);
 #endif  // NOVA_MMA_WGMMA
-      (void)step;
+      (void)i;
     };
-    if (first_step < end_step) {
-      if constexpr (kStaged)
-        load_input_async<Cfg>(p, info, region, main_loop.raw[first_step % Cfg::kRawStages], first_step * kChannelStep);
-      load_filter(first_step);
+    // The barrier that ends a step keeps its next step from overwriting buffers that another warpgroup's products of
+    // the previous step may still read. Warpgroup products over three V and four U buffers need none: the buffers
+    // the next step writes were last read by products two steps back, which every warpgroup waited for before this
+    // step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −5 to −8 %).
+    constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages == 3 && Cfg::kFilterStages == 4);
+    if (block_steps > 0) {
+      if constexpr (kStaged) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
+      load_filter(0);
     }
     mma::copy_async_commit();
-    for (int step = first_step; step < end_step; ++step) {
-      const int c0 = step * kChannelStep;
-      if (step + 1 < end_step) {
+    for (int i = 0; i < block_steps; ++i) {
+      if (i + 1 < block_steps) {
         if constexpr (kStaged)
-          load_input_async<Cfg>(p, info, region, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
-        load_filter(step + 1);
+          load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
+        load_filter(i + 1);
       }
       mma::copy_async_commit();
       mma::copy_async_wait<1>();  // this step's group has landed
       __syncthreads();
-      auto& v = main_loop.v[step % Cfg::kVStages];
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, step % Cfg::kRawStages, c0, warp, input_transform);
+      auto& v = main_loop.v[i % Cfg::kVStages];
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, channel_of(i), warp,
+                                         input_transform);
       publish_operands();
       __syncthreads();
-      wait_filter(step);
-      multiply_step(v, step % Cfg::kFilterStages, step == first_step);
-      __syncthreads();
+      wait_filter(i);
+      multiply_step(i % Cfg::kVStages, i % Cfg::kFilterStages, i == 0);
+      if constexpr (kStepBarrier) __syncthreads();
     }
   } else {
     // Copy groups in flight, oldest first: input(step), then per step U(step), input(step + 1).
     if constexpr (kStaged)
-      if (first_step < end_step)
-        load_input_async<Cfg>(p, info, region, main_loop.raw[first_step % Cfg::kRawStages], first_step * kChannelStep);
+      if (block_steps > 0) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
     mma::copy_async_commit();
-    for (int step = first_step; step < end_step; ++step) {
-      const int c0 = step * kChannelStep;
+    for (int i = 0; i < block_steps; ++i) {
+      const int c0 = channel_of(i);
       load_filter_step<Cfg>(p, main_loop, 0, k0, c0);
       mma::copy_async_commit();
       if constexpr (kStaged)
-        if (step + 1 < end_step)
-          load_input_async<Cfg>(p, info, region, main_loop.raw[(step + 1) % Cfg::kRawStages], c0 + kChannelStep);
+        if (i + 1 < block_steps)
+          load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
       mma::copy_async_commit();
       mma::copy_async_wait<2>();  // this step's input tiles have landed
       __syncthreads();
-      auto& v = main_loop.v[step % Cfg::kVStages];
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, step % Cfg::kRawStages, c0, warp, input_transform);
+      auto& v = main_loop.v[i % Cfg::kVStages];
+      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, c0, warp, input_transform);
       mma::copy_async_wait<1>();  // this step's U has landed
       publish_operands();
       __syncthreads();
-      multiply_step(v, 0, step == first_step);
+      multiply_step(i % Cfg::kVStages, 0, i == 0);
       __syncthreads();
     }
   }
@@ -722,7 +749,7 @@ __global__ void wino_transform_filter_fp16(const __half* filter, __half* u, int 
     for (int i = 0; i < kA; ++i)
 #pragma unroll
       for (int j = 0; j < kA; ++j) {
-        const int64_t at = u_index(i * kA + j, k, channel, kA * kA, k_total);
+        const int64_t at = u_index<M>(i * kA + j, k, channel, k_total);
         const __half hi = __float2half_rn(uf[i][j]);
         u[at] = hi;
         if constexpr (kCompensated) u[u_plane + at] = __float2half_rn(uf[i][j] - __half2float(hi));

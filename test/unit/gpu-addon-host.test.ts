@@ -63,12 +63,15 @@ describe.skipIf(!addon)(`GPU addon on the host (${addon?.platform ?? 'not built'
 
   it('sizes the prepared filter as U for every Winograd tile', () => {
     const f4 = { ...problem, m: 4 };
-    // U is α² · K · C fp16 (K padded to 64, C to 16: u_index), twice that when compensated; the raw weights are
-    // never the prepared filter.
-    expect(addon!.preparedFilterBytes(f4)).toBe(36 * 64 * 16 * 2);
-    expect(addon!.preparedFilterBytes({ ...f4, compensated: true })).toBe(2 * 36 * 64 * 16 * 2);
-    expect(addon!.preparedFilterBytes({ ...f4, c: 12 })).toBe(36 * 64 * 16 * 2);
-    expect(addon!.preparedFilterBytes({ ...f4, k: 130 })).toBe(36 * 192 * 16 * 2);
+    // U is α² · K · C fp16 (C padded to 16; K padded to 64 for F(2,3) only: u_index), twice that when compensated;
+    // the raw weights are never the prepared filter.
+    expect(addon!.preparedFilterBytes(f4)).toBe(36 * 8 * 16 * 2);
+    expect(addon!.preparedFilterBytes({ ...f4, compensated: true })).toBe(2 * 36 * 8 * 16 * 2);
+    expect(addon!.preparedFilterBytes({ ...f4, c: 12 })).toBe(36 * 8 * 16 * 2);
+    expect(addon!.preparedFilterBytes({ ...f4, k: 130 })).toBe(36 * 130 * 16 * 2);
+    const f2 = { ...problem, m: 2 };
+    expect(addon!.preparedFilterBytes(f2)).toBe(16 * 64 * 16 * 2);
+    expect(addon!.preparedFilterBytes({ ...f2, k: 130 })).toBe(16 * 192 * 16 * 2);
   });
 
   it('bad raw calls throw TypeError / RangeError and never reach the device', () => {
