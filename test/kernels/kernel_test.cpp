@@ -1,7 +1,8 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
-// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6] [--tile-order 1|2]
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2]
+//                  [--split 1|2|4|8]
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -267,7 +268,8 @@ float time_us(Launch&& launch, int buffers, int reps) {
   return median(times);
 }
 
-void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rng) {
+// layer_filter: only the timing rows whose name contains it (all when empty).
+void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rng, const std::string& layer_filter) {
   const Layer layers[] = {
       {"resnet50 64x56", 1, 64, 56, 64},     {"resnet50 128x28", 1, 128, 28, 128}, {"resnet50 256x14", 1, 256, 14, 256},
       {"vgg16 256x56", 1, 256, 56, 256},
@@ -275,11 +277,13 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       {"resnet50 64x56", 32, 64, 56, 64},    {"resnet50 256x14", 32, 256, 14, 256}, {"vgg16 256x56", 32, 256, 56, 256},
       {"sd15 320x64", 32, 320, 64, 320},     {"sd15 640x32", 32, 640, 32, 640},    {"sd15 1280x16", 32, 1280, 16, 1280},
       {"resnet50 512x7", 32, 512, 7, 512},   {"densenet 192-48x7", 32, 192, 7, 48},
+      {"sdxl 1280x32", 1, 1280, 32, 1280},
   };
   std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, 4 rotating inputs)\n%-18s %3s", "layer", "N");
   for (const auto& v : variants) std::printf(" %10s", v.name.c_str());
   std::printf(" %10s\n", "filterF6");
   for (const auto& L : layers) {
+    if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
     const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
     const size_t x_count = static_cast<size_t>(s.n) * s.h * s.w * s.c;
     const size_t f_count = static_cast<size_t>(s.k) * 9 * s.c;
@@ -363,7 +367,7 @@ int main(int argc, char** argv) {
   int profile_shape[4] = {32, 640, 32, 640};
   // --timing-only F2,F6: only the TIMING table, only those variants (device time is scarce; the table's direct and
   // compensated columns take most of it).
-  std::string timing_only;
+  std::string timing_only, layer_filter;
   uint64_t seed = 20261126;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
@@ -380,6 +384,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--timing-only") && i + 1 < argc) timing_only = argv[++i];
     // --tile-order 1|2: F(2,3) with consecutive tiles / rectangles of tiles everywhere (for A/B timing).
     if (!std::strcmp(argv[i], "--tile-order") && i + 1 < argc) nova::wino_force_tile_order(std::atoi(argv[++i]));
+    // --split N: the channel split forced to N blocks per cluster (for A/B timing).
+    if (!std::strcmp(argv[i], "--split") && i + 1 < argc) nova::wino_force_c_split(std::atoi(argv[++i]));
+    if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
   }
   try {
     hipDeviceProp_t prop;
@@ -409,7 +416,7 @@ int main(int argc, char** argv) {
       std::vector<Variant> chosen;
       for (const auto& v : variants)
         if (("," + timing_only + ",").find("," + v.name + ",") != std::string::npos) chosen.push_back(v);
-      bench(chosen, false, rng);
+      bench(chosen, false, rng, layer_filter);
       return 0;
     }
     std::uniform_int_distribution<int> pick(0, 1 << 30);
@@ -499,7 +506,7 @@ int main(int argc, char** argv) {
     check_layout(rng);
     if (large) check_large(rng);
     std::printf("\nCORRECTNESS: %s (%d failures)\n", g_failures ? "FAIL" : "PASS", g_failures);
-    if (do_bench) bench(variants, sweep, rng);
+    if (do_bench) bench(variants, sweep, rng, layer_filter);
   } catch (const std::exception& e) {
     std::printf("ERROR: %s\n", e.what());
     return 2;
