@@ -626,7 +626,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
     // The barrier that ends a step keeps its next step from overwriting buffers that another warpgroup's products of
     // the previous step may still read. Warpgroup products over three V and four U buffers need none: the buffers
     // the next step writes were last read by products two steps back, which every warpgroup waited for before this
-    // step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −5 to −8 %).
+    // step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −6 to −8 %).
     constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages == 3 && Cfg::kFilterStages == 4);
     if (block_steps > 0) {
       if constexpr (kStaged) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
