@@ -425,8 +425,9 @@ int main(int argc, char** argv) {
       ConvShape shape;
       bool bias, relu;
     };
-    // Enough tiles for F(2,3)'s 64-channel tile (K > 32, ≥ 2 waves), and 4 channel steps so its three U buffers wrap.
-    const Case large_f2 = {nova::make_conv_shape(3, 56, 64, 64, 130, 3, 3, 1, 1), true, true};
+    // Enough tiles for F(2,3)'s 64-channel tile (K > 32, ≥ 2 waves), and 6 channel steps so its four U buffers (and
+    // their bulk-copy barriers' phases) wrap.
+    const Case large_f2 = {nova::make_conv_shape(3, 96, 64, 64, 130, 3, 3, 1, 1), true, true};
     std::vector<Case> shapes = {
         {nova::make_conv_shape(1, 3, 37, 53, 1, 3, 3, 1, 1), true, false},
         {nova::make_conv_shape(2, 16, 14, 14, 16, 3, 3, 1, 1), false, true},
