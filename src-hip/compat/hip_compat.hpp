@@ -4,6 +4,7 @@
 // or NOVA_PLATFORM_HIP is defined (host-only files of the AMD build).
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,8 @@
 #include <hip/hip_runtime.h>
 #else  // !(__HIP_PLATFORM_AMD__ || __HIP_PLATFORM_HCC__ || NOVA_PLATFORM_HIP || __HIP__)
 #define NOVA_PLATFORM_NVIDIA 1
+#include <cuda.h>  // CUtensorMap and its encoder's types (the encoder itself is reached through the runtime)
+#include <cudaTypedefs.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #if defined(__CUDACC__)
@@ -208,6 +211,51 @@ int max_active_clusters(void (*kernel)(Args...), dim3 block, size_t shared_bytes
 #endif  // NOVA_PLATFORM_NVIDIA
 }
 #endif  // __CUDACC__ || __HIPCC__ || __HIP__
+
+// Tensor maps: what a tensor copy (TMA, NVIDIA sm_90+) reads, encoded on the host and passed to the kernel as a
+// grid-constant parameter (a kernel reads it by address, so it must stay in parameter memory). On AMD an opaque
+// stand-in of the same size keeps the kernels' signatures one.
+#if defined(NOVA_PLATFORM_NVIDIA)
+using TensorMap = CUtensorMap;
+#else   // !NOVA_PLATFORM_NVIDIA
+struct alignas(64) TensorMap {
+  unsigned long long opaque[16];
+};
+#endif  // NOVA_PLATFORM_NVIDIA
+#if defined(__CUDACC__)
+#define NOVA_GRID_CONSTANT __grid_constant__
+#else  // !__CUDACC__
+#define NOVA_GRID_CONSTANT
+#endif  // __CUDACC__
+
+// A tensor map over a dense fp16 tensor of 4 dimensions, innermost first (dims; strides in bytes of dims 1–3,
+// multiples of 16; base 16-byte aligned), for tensor copies of `box` elements (box[0] · 2 ≤ 32 bytes) that land
+// with the 32-byte swizzle (the two 16-byte halves of the 32-byte rows 4–7 of every 8 swapped; the destination
+// 256-byte aligned) and read zeros outside the tensor. The driver's encoder is found through the runtime, so the addon still links no libcuda.
+inline hipError_t encode_fp16_tensor_map_4d(TensorMap* map, const void* base, const std::uint64_t (&dims)[4],
+                                            const std::uint64_t (&strides)[3], const std::uint32_t (&box)[4]) {
+#if defined(NOVA_PLATFORM_NVIDIA)
+  static const auto encode = [] {
+    void* function = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    return cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &function, 12000, cudaEnableDefault, &found) ==
+                       cudaSuccess &&
+                   found == cudaDriverEntryPointSuccess
+               ? reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(function)
+               : nullptr;
+  }();
+  if (!encode) return cudaErrorNotSupported;
+  const std::uint32_t element_strides[4] = {1, 1, 1, 1};
+  return encode(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 4, const_cast<void*>(base), dims, strides, box,
+                element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_32B,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS
+             ? cudaSuccess
+             : cudaErrorInvalidValue;
+#else   // !NOVA_PLATFORM_NVIDIA
+  (void)map, (void)base, (void)dims, (void)strides, (void)box;
+  return hipErrorNotSupported;
+#endif  // NOVA_PLATFORM_NVIDIA
+}
 
 #if defined(NOVA_ARCH_NV_HOPPER)
 namespace cluster {

@@ -294,25 +294,41 @@ __device__ inline void warpgroup_mma_n32(FragD (&d)[2], unsigned long long a, un
       : "l"(a), "l"(b), "r"(static_cast<int>(accumulate)));
 }
 
-// Bulk copies (sm_90a): one thread copies a contiguous run (a multiple of 16 bytes, both ends 16-byte aligned) into
-// shared memory, counting its bytes on a shared-memory barrier that every reader waits on by phase (0, 1, 0, … per
-// use of the barrier).
+// Bulk and tensor copies (sm_90a): one thread copies a contiguous run (a multiple of 16 bytes, both ends 16-byte
+// aligned) or a tensor's box into shared memory, counting its bytes on a shared-memory barrier that every reader
+// waits on by phase (0, 1, 0, … per use of the barrier).
 __device__ inline unsigned shared_address(const void* shared) {
   return static_cast<unsigned>(__cvta_generic_to_shared(shared));
 }
-// By one thread, followed by a block barrier: each phase expects one arrival (bulk_copy's).
+// By one thread, followed by a block barrier: each phase expects one arrival (the copy's, copy_barrier_expect).
 __device__ inline void copy_barrier_init(unsigned long long* barrier) {
   asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(shared_address(barrier)) : "memory");
   asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
 }
-__device__ inline void bulk_copy(void* shared_dst, const void* global_src, unsigned bytes,
-                                 unsigned long long* barrier) {
+// The barrier's one arrival of this phase, which then completes when `bytes` more have landed.
+__device__ inline void copy_barrier_expect(unsigned long long* barrier, unsigned bytes) {
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(shared_address(barrier)), "r"(bytes)
                : "memory");
+}
+__device__ inline void bulk_copy(void* shared_dst, const void* global_src, unsigned bytes,
+                                 unsigned long long* barrier) {
+  copy_barrier_expect(barrier, bytes);
   asm volatile(
       "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
           shared_address(shared_dst)),
       "l"(global_src), "r"(bytes), "r"(shared_address(barrier))
+      : "memory");
+}
+// A tensor copy: the box of the tensor `map` (a grid-constant TensorMap, encode_fp16_tensor_map_4d) at element
+// coordinates (x0, x1, x2, x3), innermost first, any of them past the tensor's ends (zeros land there), into shared
+// memory as the map lays it out; its `bytes` (the whole box) counted on `barrier` as bulk_copy's are.
+__device__ inline void tensor_copy_4d(void* shared_dst, const void* map, int x0, int x1, int x2, int x3, unsigned bytes,
+                                      unsigned long long* barrier) {
+  copy_barrier_expect(barrier, bytes);
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], "
+      "[%6];\n" ::"r"(shared_address(shared_dst)),
+      "l"(map), "r"(x0), "r"(x1), "r"(x2), "r"(x3), "r"(shared_address(barrier))
       : "memory");
 }
 __device__ inline void copy_barrier_wait(unsigned long long* barrier, unsigned phase) {

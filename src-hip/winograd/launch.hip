@@ -80,12 +80,12 @@ hipError_t device_facts(DeviceFacts* facts) {
 std::atomic<int> forced_c_split{0};
 std::atomic<int> forced_shared_limit{0};
 
-// Shared memory one block of the tile takes (its dynamic storage, the TileInfo array and any bulk-copy barriers),
+// Shared memory one block of the tile takes (its dynamic storage, the TileInfo array and any copy barriers),
 // against what the device allows (or the limit a test forced).
 template <class Cfg>
 constexpr size_t block_shared_bytes() {
   return Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles +
-         (Cfg::kFilterBulkCopies ? sizeof(unsigned long long) * Cfg::kFilterStages : 0);
+         (Cfg::kFilterBulkCopies || Cfg::kRegionTensorCopies ? sizeof(wino::CopyBarriers<Cfg>) : 0);
 }
 int shared_limit(const DeviceFacts& facts) {
   const int forced = forced_shared_limit.load(std::memory_order_relaxed);
@@ -191,6 +191,17 @@ using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::k
                                  Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
 std::atomic<int> forced_tile_order{0};
 
+// The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
+// stages as one region (Cfg::kRegionTensorCopies; C % 8 == 0 and a 16-byte aligned input, as vector_input says).
+template <class Cfg>
+hipError_t encode_input_map(const wino::Params& params, TensorMap* map) {
+  const std::uint64_t c = params.c, w = params.w, h = params.h, n = params.n;
+  const std::uint64_t dims[4] = {c, w, h, n};
+  const std::uint64_t strides[3] = {c * 2, w * c * 2, h * w * c * 2};
+  const std::uint32_t box[4] = {wino::kChannelStep, Cfg::kRegionBoxW, Cfg::kRegionH, 1};
+  return encode_fp16_tensor_map_4d(map, params.x, dims, strides, box);
+}
+
 template <class Cfg, bool kStaged>
 hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const DeviceFacts& facts, hipStream_t stream) {
   const auto kernel = wino::wino_fused_fp16_nhwc<Cfg, kStaged>;
@@ -203,11 +214,13 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   static_assert(block_shared_bytes<Cfg>() <= 64 * 1024, "the tile must fit 64 KB of shared memory");
 #endif  // NOVA_WINO_SMALL_SHARED
   params.c_split = plan.c_split;
+  TensorMap input_map{};
+  if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
   const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
   if (params.c_split > 1)
     return launch_with_cluster_z(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
-                                 static_cast<unsigned>(params.c_split), params);
-  kernel<<<grid, Cfg::kThreads, Cfg::kSharedBytes, stream>>>(params);
+                                 static_cast<unsigned>(params.c_split), params, input_map);
+  kernel<<<grid, Cfg::kThreads, Cfg::kSharedBytes, stream>>>(params, input_map);
   return hipGetLastError();
 }
 

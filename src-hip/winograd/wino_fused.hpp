@@ -2,8 +2,9 @@
 //   for each step of 16 input channels:
 //     load_input_async   the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
 //                        (16-byte copies along C), each tile alone or, when the block's tiles are a rectangle of
-//                        one image, the rectangle's input region once; scalar loads (load_input_tile_scalar) when
-//                        C is not a multiple of 8 or when compensated
+//                        one image, the rectangle's input region once (by one tensor copy for F(2,3)'s 64-channel
+//                        block on sm_90a, copy_region); scalar loads (load_input_tile_scalar) when C is not a
+//                        multiple of 8 or when compensated
 //     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously: 16 bytes per thread,
 //                        or one bulk copy of the step for F(2,3)'s 64-channel block on sm_90a (kFilterBulkCopies)
 //     transform_input    V = Bᵀ d B, fp32 math, stored fp16 (hi, lo) in shared memory: on the matrix units as
@@ -58,14 +59,16 @@ struct FusedConfig {
   static constexpr bool kRegion = kRegionRows > 0;
   static constexpr int kRegionCols = kRegion ? kBlockTiles / kRegionRows : 0;
   static constexpr int kRegionH = M * kRegionRows + 2, kRegionW = M * kRegionCols + 2;
-  // Pitch (halves) of a region row: ≡ 16 bytes mod 128, so the 2 × 4 pixels of an F(2,3) tile's ldmatrix rows fall
-  // in distinct banks.
-  static constexpr int kRegionPitch = (kRegionW * 32 + (144 - kRegionW * 32 % 128) % 128) / 2;
+  // A staged region is kRegionH rows of kRegionBoxW ≥ kRegionW pixels (≡ 4 mod 8), 16 channels (32 bytes) each, the
+  // two 8-channel halves of every pixel whose index has bit 2 set swapped (region_element): the layout a tensor
+  // copy with the 32-byte swizzle lands (kRegionTensorCopies), and one in which the 2 × 4 pixels of an F(2,3) tile
+  // that one ldmatrix reads fall in distinct banks wherever the tile starts (checked for every tile of the block).
+  static constexpr int kRegionBoxW = kRegion ? kRegionW + (12 - kRegionW % 8) % 8 : 0;
   // Pitch (halves) of one staged input tile: α² pixels × 16 channels + 16, so the two tiles a warp reads fall
   // in different banks.
   static constexpr int kRawTilePitch = kPositions * kChannelStep + 16;
   static constexpr int kRawStageHalves =
-      !kStageInput ? 8 : kRegion ? kRegionH * kRegionPitch : kBlockTiles * kRawTilePitch;
+      !kStageInput ? 8 : kRegion ? kRegionH * kRegionBoxW * kChannelStep : kBlockTiles * kRawTilePitch;
   static constexpr int kRawStages = kStageInput ? 2 : 1;
   // Pitch (floats) of the k rows of M: +4 spreads the fragment stores over all banks.
   static constexpr int kMLd = kBlockK + 4;
@@ -108,22 +111,31 @@ struct FusedConfig {
   static constexpr bool kFilterBulkCopies =
       kWarpgroupShape && !kCompensated && kFilterStages >= 3 && filter_k_blocked(M) && kBlockK == kFilterKBlock;
   static constexpr unsigned kFilterStepBytes = kPositions * kBlockK * kChannelStep * 2;
+  // The region by one thread's tensor copy per step where U comes by bulk copies: a step's copies are then two
+  // instructions, counted on barriers, and no block barrier waits for them (sm_90a passes only,
+  // region_by_tensor_copies). The 32-channel tile, whose U comes by 16-byte copies, was 0–5 % slower at batch 1 with
+  // tensor copies of its region (bench/NOTES.md v18).
+  static constexpr bool kRegionTensorCopies = kRegion && kFilterBulkCopies;
+  static constexpr unsigned kRawStageBytes = kRawStageHalves * 2;
+  static_assert(!kRegionTensorCopies || kRawStageBytes % 256 == 0, "every stage aligned as the swizzle needs");
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
-  // Offset (halves) of staged tile t's first pixel in a stage, and of its (pixel, channel) from there. Tiles staged
-  // alone swap the two 8-channel halves of a pixel every 4 pixels for the matrix-unit transform, so the 8 pixel
-  // rows one ldmatrix reads fall in distinct banks; a region's row pitch does that (kRegionPitch).
-  NOVA_HD static constexpr int raw_tile(int t) {
-    return kRegion ? (t / kRegionCols) * M * kRegionPitch + (t % kRegionCols) * M * kChannelStep : t * kRawTilePitch;
+  // Offset (halves) in a stage of the region's pixel (row i, column j), channel c (see kRegionBoxW).
+  NOVA_HD static constexpr int region_element(int i, int j, int channel) {
+    const int pixel = i * kRegionBoxW + j;
+    return pixel * kChannelStep + (channel ^ (((pixel >> 2) & 1) << 3));
   }
-  NOVA_HD static constexpr int raw_offset(int pixel, int channel) {
+  // Offset (halves) in a stage of staged tile t's (pixel, channel): in the region, or in the tile's own α² pixels,
+  // where the matrix-unit transform swaps a pixel's 8-channel halves every 4 pixels for the same reason.
+  NOVA_HD static constexpr int raw_element(int t, int pixel, int channel) {
     if constexpr (kRegion)
-      return (pixel / kAlpha) * kRegionPitch + (pixel % kAlpha) * kChannelStep + channel;
+      return region_element((t / kRegionCols) * M + pixel / kAlpha, (t % kRegionCols) * M + pixel % kAlpha, channel);
     else
-      return pixel * kChannelStep + (kInputOnMatrixUnits ? channel ^ (((pixel >> 2) & 1) << 3) : channel);
+      return t * kRawTilePitch + pixel * kChannelStep +
+             (kInputOnMatrixUnits ? channel ^ (((pixel >> 2) & 1) << 3) : channel);
   }
 
   struct MainLoopStorage {
-    __half raw[kRawStages][kRawStageHalves];
+    __half raw[kRawStages][kRawStageHalves];  // first: a tensor copy's destination is 256-byte aligned
     VBuffer v[kVStages];
     __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];  // U(ξ, k, channel) at u_offset(k, channel)
   };
@@ -204,14 +216,15 @@ __device__ inline void compute_tile_info(const Params& p, TileInfo* info) {
 // image (negative or past the image at the borders).
 struct InputRegion {
   int64_t image_offset;  // element offset of the image's pixel (0, 0)
-  int row0, col0;
+  int image, row0, col0;
 };
 
 template <class Cfg>
 __device__ inline InputRegion block_input_region(const Params& p) {
   int image = 0, tile_row = 0, tile_col = 0;
   if constexpr (Cfg::kRegion) block_tile<Cfg>(p, blockIdx.x, 0, image, tile_row, tile_col);
-  return {static_cast<int64_t>(image) * p.h * p.w * p.c, tile_row * Cfg::kM - p.pad_h, tile_col * Cfg::kM - p.pad_w};
+  return {static_cast<int64_t>(image) * p.h * p.w * p.c, image, tile_row * Cfg::kM - p.pad_h,
+          tile_col * Cfg::kM - p.pad_w};
 }
 
 // Issues the 16-byte copies of the block's staged input for channels [c0, c0 + 16) into one stage of
@@ -234,7 +247,7 @@ __device__ inline void load_input_async(const Params& p, const TileInfo* info, c
                          static_cast<unsigned>(col) < static_cast<unsigned>(p.w) && c < p.c;
       const __half* src =
           valid ? p.x + region.image_offset + row * row_stride + static_cast<int64_t>(col) * p.c + c : p.x;
-      mma::copy_async_16(raw + i * Cfg::kRegionPitch + j * kChannelStep + 8 * half_pixel, src, valid);
+      mma::copy_async_16(raw + Cfg::region_element(i, j, 8 * half_pixel), src, valid);
     }
   } else {
     constexpr int kCopies = Cfg::kBlockTiles * Cfg::kPositions * 2;
@@ -249,7 +262,7 @@ __device__ inline void load_input_async(const Params& p, const TileInfo* info, c
       const int c = c0 + 8 * half_pixel;
       const bool valid = ((ti.row_mask >> i) & (ti.col_mask >> j) & 1u) && c < p.c;
       const __half* src = valid ? p.x + ti.input_offset + i * row_stride + static_cast<int64_t>(j) * p.c + c : p.x;
-      mma::copy_async_16(raw + Cfg::raw_tile(t) + Cfg::raw_offset(pixel, 8 * half_pixel), src, valid);
+      mma::copy_async_16(raw + Cfg::raw_element(t, pixel, 8 * half_pixel), src, valid);
     }
   }
 }
@@ -301,13 +314,13 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
 #pragma unroll
     for (int j = 0; j < Cfg::kBlockTiles / kTileStride; ++j) {
       const int t = warp / Cfg::kInputBlocks + j * kTileStride;
-      const __half* tile = s.raw[stage] + Cfg::raw_tile(t);
+      const __half* raw = s.raw[stage];
       mma::FragD d;
       mma::zero(d);
 #pragma unroll
       for (int chunk = 0; chunk < Cfg::kInputBlocks; ++chunk) {
         mma::FragB pixels;
-        mma::load_b_k_rows(pixels, [&](int k, int n0) { return tile + Cfg::raw_offset(16 * chunk + k, n0); });
+        mma::load_b_k_rows(pixels, [&](int k, int n0) { return raw + Cfg::raw_element(t, 16 * chunk + k, n0); });
         mma::mma(d, bb[chunk], pixels);
       }
       mma::store_d_half(
@@ -319,11 +332,11 @@ __device__ inline void transform_input_step(const Params& p, const TileInfo* inf
       const int c_local = pair % kChannelStep, t_local = pair / kChannelStep;
       float d[kA][kA];
       if constexpr (kStaged) {
-        const __half* tile = s.raw[stage] + Cfg::raw_tile(t_local);
+        const __half* raw = s.raw[stage];
 #pragma unroll
         for (int i = 0; i < kA; ++i)
 #pragma unroll
-          for (int j = 0; j < kA; ++j) d[i][j] = __half2float(tile[Cfg::raw_offset(i * kA + j, c_local)]);
+          for (int j = 0; j < kA; ++j) d[i][j] = __half2float(raw[Cfg::raw_element(t_local, i * kA + j, c_local)]);
       } else {
         const TileInfo ti = info[t_local];
         load_input_tile_scalar<Cfg>(p, ti, c0 + c_local, d);
@@ -414,11 +427,28 @@ __device__ constexpr bool filter_by_bulk_copies() {
 #endif  // NOVA_MMA_WGMMA
 }
 
-#if defined(NOVA_MMA_WGMMA)
-// The barriers U's bulk copies count their bytes on, one per U buffer (outside the main loop / epilogue union).
+// Whether this compilation pass copies the input region with tensor copies (Cfg::kRegionTensorCopies on sm_90a).
 template <class Cfg>
-__device__ inline unsigned long long* filter_copy_barriers() {
-  __shared__ unsigned long long barriers[Cfg::kFilterStages];
+__device__ constexpr bool region_by_tensor_copies() {
+#if defined(NOVA_MMA_WGMMA)
+  return Cfg::kRegionTensorCopies;
+#else   // !NOVA_MMA_WGMMA
+  return false;
+#endif  // NOVA_MMA_WGMMA
+}
+
+// The barriers bulk and tensor copies count their bytes on, one per U buffer and one per input stage (outside the
+// main loop / epilogue union).
+template <class Cfg>
+struct CopyBarriers {
+  unsigned long long filter[Cfg::kFilterStages];
+  unsigned long long region[Cfg::kRawStages];
+};
+
+#if defined(NOVA_MMA_WGMMA)
+template <class Cfg>
+__device__ inline CopyBarriers<Cfg>& copy_barriers() {
+  __shared__ CopyBarriers<Cfg> barriers;
   return barriers;
 }
 
@@ -520,10 +550,12 @@ __device__ inline void reduce_cluster_and_store(const Params& p, const typename 
 #endif  // NOVA_ARCH_NV_HOPPER
 
 // kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
+// input_map: the input as a tensor (C, W, H, N) for region_by_tensor_copies (launch.hip encodes it), else unused.
 template <class Cfg, bool kStaged>
-__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_fp16_nhwc(Params p) {
+__global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
+    wino_fused_fp16_nhwc(Params p, const NOVA_GRID_CONSTANT TensorMap input_map) {
   static_assert(!kStaged || Cfg::kStageInput, "staging needs its shared memory");
-  extern __shared__ __align__(16) unsigned char shared_bytes[];
+  extern __shared__ __align__(256) unsigned char shared_bytes[];  // one symbol for every kernel of the file
   __shared__ TileInfo info[Cfg::kBlockTiles];
   auto& shared = *reinterpret_cast<typename Cfg::SharedStorage*>(shared_bytes);
   auto& main_loop = shared.main_loop;
@@ -533,10 +565,14 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   compute_tile_info<Cfg>(p, info);
   const InputRegion region = block_input_region<Cfg>(p);
   constexpr bool kFilterBulk = filter_by_bulk_copies<Cfg>();
+  constexpr bool kRegionTensor = kStaged && region_by_tensor_copies<Cfg>();
 #if defined(NOVA_MMA_WGMMA)
-  if constexpr (kFilterBulk)
-    if (threadIdx.x == 0)
-      for (int b = 0; b < Cfg::kFilterStages; ++b) mma::copy_barrier_init(&filter_copy_barriers<Cfg>()[b]);
+  if (threadIdx.x == 0) {
+    if constexpr (kFilterBulk)
+      for (auto& barrier : copy_barriers<Cfg>().filter) mma::copy_barrier_init(&barrier);
+    if constexpr (kRegionTensor)
+      for (auto& barrier : copy_barriers<Cfg>().region) mma::copy_barrier_init(&barrier);
+  }
 #endif  // NOVA_MMA_WGMMA
   // Accumulators: warp w owns positions [w·kAccPositions, …) for all of the block's output channels, or with
   // warpgroup products warpgroup w / 4 owns positions [(w / 4)·kAccPositions, …) and warp w the output channels
@@ -601,14 +637,36 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
   const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
   if constexpr (Cfg::kFilterStages >= 2) {
     // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
-    // bulk copy instead, waited for on its buffer's barrier before the products).
+    // bulk copy instead, waited for on its buffer's barrier before the products; the region by one thread's tensor
+    // copy, waited for on its stage's barrier, with no block barrier, before the input transform). The loop calls
+    // copy_region or load_input_async itself: one lambda for both cost the 32-channel tile 8 bytes more of spills.
+    const auto copy_region = [&](int i) {
+#if defined(NOVA_MMA_WGMMA)
+      if (threadIdx.x == 0)
+        mma::tensor_copy_4d(main_loop.raw[i % Cfg::kRawStages], &input_map, channel_of(i), region.col0, region.row0,
+                            region.image, Cfg::kRawStageBytes, &copy_barriers<Cfg>().region[i % Cfg::kRawStages]);
+#endif  // NOVA_MMA_WGMMA
+      (void)i;
+    };
+    // Waits until iteration i's input and (unless bulk-copied) U have landed and are visible to the block.
+    const auto wait_input = [&](int i) {
+#if defined(NOVA_MMA_WGMMA)
+      if constexpr (kRegionTensor) {
+        mma::copy_barrier_wait(&copy_barriers<Cfg>().region[i % Cfg::kRawStages], (i / Cfg::kRawStages) & 1);
+        return;
+      }
+#endif  // NOVA_MMA_WGMMA
+      (void)i;
+      mma::copy_async_wait<1>();
+      __syncthreads();
+    };
     const auto load_filter = [&](int i) {
 #if defined(NOVA_MMA_WGMMA)
       if constexpr (kFilterBulk) {
         if (threadIdx.x == 0)
           mma::bulk_copy(&main_loop.u[i % Cfg::kFilterStages][0][0][0],
                          p.u + u_index<Cfg::kM>(0, k0, channel_of(i), p.k), Cfg::kFilterStepBytes,
-                         &filter_copy_barriers<Cfg>()[i % Cfg::kFilterStages]);
+                         &copy_barriers<Cfg>().filter[i % Cfg::kFilterStages]);
         return;
       }
 #endif  // NOVA_MMA_WGMMA
@@ -619,7 +677,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
     const auto wait_filter = [&](int i) {
 #if defined(NOVA_MMA_WGMMA)
       if constexpr (kFilterBulk)
-        mma::copy_barrier_wait(&filter_copy_barriers<Cfg>()[i % Cfg::kFilterStages], (i / Cfg::kFilterStages) & 1);
+        mma::copy_barrier_wait(&copy_barriers<Cfg>().filter[i % Cfg::kFilterStages], (i / Cfg::kFilterStages) & 1);
 #endif  // NOVA_MMA_WGMMA
       (void)i;
     };
@@ -629,19 +687,23 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm) wino_fused_f
     // step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −6 to −8 %).
     constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages == 3 && Cfg::kFilterStages == 4);
     if (block_steps > 0) {
-      if constexpr (kStaged) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
+      if constexpr (kRegionTensor)
+        copy_region(0);
+      else if constexpr (kStaged)
+        load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
       load_filter(0);
     }
     mma::copy_async_commit();
     for (int i = 0; i < block_steps; ++i) {
       if (i + 1 < block_steps) {
-        if constexpr (kStaged)
+        if constexpr (kRegionTensor)
+          copy_region(i + 1);
+        else if constexpr (kStaged)
           load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
         load_filter(i + 1);
       }
       mma::copy_async_commit();
-      mma::copy_async_wait<1>();  // this step's group has landed
-      __syncthreads();
+      wait_input(i);
       auto& v = main_loop.v[i % Cfg::kVStages];
       transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, channel_of(i), warp,
                                          input_transform);

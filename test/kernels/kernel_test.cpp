@@ -441,6 +441,9 @@ int main(int argc, char** argv) {
         // Image sizes that are multiples of F(2,3)'s 4 × 8-tile rectangle: the launcher takes rectangles (32-channel
         // tile here, K ≤ 32).
         {nova::make_conv_shape(2, 40, 16, 32, 24, 3, 3, 1, 1), true, true},
+        // The 64-channel tile (≥ 2 waves) with C % 16 == 8 and no padding; on rectangles (forced below) past the
+        // image's ends: the zeros a tensor copy fills in outside the input.
+        {nova::make_conv_shape(8, 40, 37, 53, 130, 3, 3, 0, 0), true, false},
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
