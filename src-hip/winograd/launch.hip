@@ -39,10 +39,13 @@ template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, tru
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
 template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, true, false>> {};
-// F(2,3) for grids that would not fill the device twice with the tile above (measured faster below 2 waves on H200,
-// slower above; bench/NOTES.md v5, v12) and for K ≤ 32, where the tile above would leave half its output channels
-// empty: half the output channels per block and two resident blocks per SM.
+// F(2,3) for K ≤ 32, where the tile above would leave half its output channels empty, and for small grids (under 2
+// waves of the tile above) of layers with fewer than kLargeF2MinSteps channel steps: half the output channels per
+// block and two resident blocks per SM. Since v18 (tensor copies) the tile above is faster on small grids with
+// more steps (H200, forced each way: SD1.5 640×32 batch 1 36 vs 50 µs, ResNet-50 512×7 batch 32 38 vs 57), not with
+// fewer (ResNet-50 64×56 batch 1, 4 steps: 10.2 vs 9.4; 128×28, 8 steps: equal); bench/NOTES.md v5, v12, v18.
 using NarrowF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
+constexpr int kLargeF2MinSteps = 12;
 #endif  // NOVA_WINO_SMALL_SHARED
 
 constexpr int kMaxDevices = 64;  // devices whose facts and per-kernel settings are cached
@@ -190,6 +193,7 @@ template <class Cfg, int kRows>
 using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
                                  Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
 std::atomic<int> forced_tile_order{0};
+std::atomic<int> forced_f2_block{0};
 
 // The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
 // stages as one region (Cfg::kRegionTensorCopies; C % 8 == 0 and a 16-byte aligned input, as vector_input says).
@@ -255,9 +259,13 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
 #if !defined(NOVA_WINO_SMALL_SHARED)
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
-    if (!compensated &&
-        (params.k <= NarrowF2::kBlockK || grid_blocks<Large>(params) < 2 * facts.sms || !fits<Large>(facts)))
-      return launch_fused<NarrowF2>(params, facts, stream);
+    const int forced = forced_f2_block.load(std::memory_order_relaxed);
+    const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
+    const bool narrow = forced == NarrowF2::kBlockK ||
+                        (forced != Large::kBlockK &&
+                         (params.k <= NarrowF2::kBlockK ||
+                          (grid_blocks<Large>(params) < 2 * facts.sms && steps < kLargeF2MinSteps)));
+    if (!compensated && (narrow || !fits<Large>(facts))) return launch_fused<NarrowF2>(params, facts, stream);
   }
 #endif  // !NOVA_WINO_SMALL_SHARED
   // Tiles this build lacks are refused by wino_can_implement before any launch.
@@ -299,6 +307,8 @@ void wino_force_c_split(int split) {
 }
 
 void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || order == 2 ? order : 0); }
+
+void wino_force_f2_block(int channels) { forced_f2_block.store(channels == 32 || channels == 64 ? channels : 0); }
 
 void wino_force_shared_limit(int bytes) { forced_shared_limit.store(bytes > 0 ? bytes : 0); }
 

@@ -48,6 +48,10 @@ void wino_force_c_split(int split);
 // choice.
 void wino_force_tile_order(int order);
 
+// For benchmarks and tests, process-wide: later F(2,3) launches use the block of `channels` output channels (32 or 64,
+// where it fits the device); any other value restores the measured choice.
+void wino_force_f2_block(int channels);
+
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be
 // checked on a larger one; 0 restores the device's limit.

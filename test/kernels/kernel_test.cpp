@@ -386,6 +386,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--tile-order") && i + 1 < argc) nova::wino_force_tile_order(std::atoi(argv[++i]));
     // --split N: the channel split forced to N blocks per cluster (for A/B timing).
     if (!std::strcmp(argv[i], "--split") && i + 1 < argc) nova::wino_force_c_split(std::atoi(argv[++i]));
+    // --f2-block 32|64: F(2,3)'s block of 32 or 64 output channels everywhere (for A/B timing).
+    if (!std::strcmp(argv[i], "--f2-block") && i + 1 < argc) nova::wino_force_f2_block(std::atoi(argv[++i]));
     if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
   }
   try {
