@@ -107,14 +107,13 @@ struct FusedConfig {
                                           kPositions % (kWarps / 4) == 0;
   static constexpr int kVStages = kWarpgroupShape ? (kFilterStages == 4 ? 3 : 2) : 1;
   // U by one bulk copy per step (a block's step of U is one contiguous run when kBlockK is u_index's k block) where
-  // the warpgroup products read it from three or four buffers; sm_90a passes only (filter_by_bulk_copies).
+  // the warpgroup products read it from three or four buffers; sm_90a passes only (kSm90aPass).
   static constexpr bool kFilterBulkCopies =
       kWarpgroupShape && !kCompensated && kFilterStages >= 3 && filter_k_blocked(M) && kBlockK == kFilterKBlock;
   static constexpr unsigned kFilterStepBytes = kPositions * kBlockK * kChannelStep * 2;
   // The region by one thread's tensor copy per step where U comes by bulk copies: a step's copies are then two
-  // instructions, counted on barriers, and no block barrier waits for them (sm_90a passes only,
-  // region_by_tensor_copies). The 32-channel tile, whose U comes by 16-byte copies, was 0–5 % slower at batch 1 with
-  // tensor copies of its region (bench/NOTES.md v18).
+  // instructions, counted on barriers, and no block barrier waits for them (sm_90a passes only). The 32-channel
+  // tile, whose U comes by 16-byte copies, gained nothing from tensor copies of its region (bench/NOTES.md v18).
   static constexpr bool kRegionTensorCopies = kRegion && kFilterBulkCopies;
   static constexpr unsigned kRawStageBytes = kRawStageHalves * 2;
   static_assert(!kRegionTensorCopies || kRawStageBytes % 256 == 0, "every stage aligned as the swizzle needs");
@@ -406,36 +405,13 @@ __device__ inline void multiply(const typename Cfg::MainLoopStorage& s, const ty
   }
 }
 
-// Whether this compilation pass multiplies with warpgroup products: sm_90a and Cfg::kWarpgroupShape; each
-// warpgroup owns a share of the positions and each of its warps 16 of the output channels.
-template <class Cfg>
-__device__ constexpr bool warpgroup_multiply() {
+// Whether this compilation pass has sm_90a's warpgroup products, bulk and tensor copies: the kernel uses them where
+// its Cfg asks (kWarpgroupShape, kFilterBulkCopies, kRegionTensorCopies), other passes run the same blocks without.
 #if defined(NOVA_MMA_WGMMA)
-  return Cfg::kWarpgroupShape;
+inline constexpr bool kSm90aPass = true;
 #else   // !NOVA_MMA_WGMMA
-  return false;
+inline constexpr bool kSm90aPass = false;
 #endif  // NOVA_MMA_WGMMA
-}
-
-// Whether this compilation pass copies U with bulk copies (Cfg::kFilterBulkCopies on sm_90a).
-template <class Cfg>
-__device__ constexpr bool filter_by_bulk_copies() {
-#if defined(NOVA_MMA_WGMMA)
-  return Cfg::kFilterBulkCopies;
-#else   // !NOVA_MMA_WGMMA
-  return false;
-#endif  // NOVA_MMA_WGMMA
-}
-
-// Whether this compilation pass copies the input region with tensor copies (Cfg::kRegionTensorCopies on sm_90a).
-template <class Cfg>
-__device__ constexpr bool region_by_tensor_copies() {
-#if defined(NOVA_MMA_WGMMA)
-  return Cfg::kRegionTensorCopies;
-#else   // !NOVA_MMA_WGMMA
-  return false;
-#endif  // NOVA_MMA_WGMMA
-}
 
 // The barriers bulk and tensor copies count their bytes on, one per U buffer and one per input stage (outside the
 // main loop / epilogue union).
@@ -550,7 +526,7 @@ __device__ inline void reduce_cluster_and_store(const Params& p, const typename 
 #endif  // NOVA_ARCH_NV_HOPPER
 
 // kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
-// input_map: the input as a tensor (C, W, H, N) for region_by_tensor_copies (launch.hip encodes it), else unused.
+// input_map: the input as a tensor (C, W, H, N) for Cfg::kRegionTensorCopies (launch.hip encodes it), else unused.
 template <class Cfg, bool kStaged>
 __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     wino_fused_fp16_nhwc(Params p, const NOVA_GRID_CONSTANT TensorMap input_map) {
@@ -564,8 +540,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
 
   compute_tile_info<Cfg>(p, info);
   const InputRegion region = block_input_region<Cfg>(p);
-  constexpr bool kFilterBulk = filter_by_bulk_copies<Cfg>();
-  constexpr bool kRegionTensor = kStaged && region_by_tensor_copies<Cfg>();
+  constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
+  constexpr bool kRegionTensor = kSm90aPass && kStaged && Cfg::kRegionTensorCopies;
 #if defined(NOVA_MMA_WGMMA)
   if (threadIdx.x == 0) {
     if constexpr (kFilterBulk)
@@ -577,7 +553,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   // Accumulators: warp w owns positions [w·kAccPositions, …) for all of the block's output channels, or with
   // warpgroup products warpgroup w / 4 owns positions [(w / 4)·kAccPositions, …) and warp w the output channels
   // [16·(w % 4), +16).
-  constexpr bool kWarpgroup = warpgroup_multiply<Cfg>();
+  constexpr bool kWarpgroup = kSm90aPass && Cfg::kWarpgroupShape;
   constexpr int kAccPositions = kWarpgroup ? Cfg::kPositions / (Cfg::kWarps / 4) : Cfg::kPositionsPerWarp;
   constexpr int kAccKTiles = kWarpgroup ? 1 : Cfg::kKTiles;
   // Warpgroup products start from their first product (every block has at least one channel step), so no other
