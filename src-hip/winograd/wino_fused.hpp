@@ -540,8 +540,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
 
   compute_tile_info<Cfg>(p, info);
   const InputRegion region = block_input_region<Cfg>(p);
-  constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
-  constexpr bool kRegionTensor = kSm90aPass && kStaged && Cfg::kRegionTensorCopies;
+  [[maybe_unused]] constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
+  [[maybe_unused]] constexpr bool kRegionTensor = kSm90aPass && kStaged && Cfg::kRegionTensorCopies;
 #if defined(NOVA_MMA_WGMMA)
   if (threadIdx.x == 0) {
     if constexpr (kFilterBulk)
