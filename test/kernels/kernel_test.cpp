@@ -446,6 +446,11 @@ int main(int argc, char** argv) {
         // The 64-channel tile (≥ 2 waves) with C % 16 == 8 and no padding; on rectangles (forced below) past the
         // image's ends: the zeros a tensor copy fills in outside the input.
         {nova::make_conv_shape(8, 40, 37, 53, 130, 3, 3, 0, 0), true, false},
+        // Both sides of the launcher's F(2,3) block rule on small grids: the 32-channel tile (K > 32, 2 channel
+        // steps), and the 64-channel tile (10 blocks, 13 channel steps, C % 16 == 8) with its channels split over a
+        // cluster (also forced below, where every other shape gets each split).
+        {nova::make_conv_shape(1, 24, 9, 9, 40, 3, 3, 1, 1), false, true},
+        {nova::make_conv_shape(1, 200, 20, 28, 100, 3, 3, 1, 1), true, true},
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
