@@ -231,7 +231,8 @@ struct alignas(64) TensorMap {
 // A tensor map over a dense fp16 tensor of 4 dimensions, innermost first (dims; strides in bytes of dims 1–3,
 // multiples of 16; base 16-byte aligned), for tensor copies of `box` elements (box[0] · 2 ≤ 32 bytes) that land
 // with the 32-byte swizzle (the two 16-byte halves of the 32-byte rows 4–7 of every 8 swapped; the destination
-// 256-byte aligned) and read zeros outside the tensor. The driver's encoder is found through the runtime, so the addon still links no libcuda.
+// 256-byte aligned) and read zeros outside the tensor. The driver's encoder is found through the runtime, so the
+// addon still links no libcuda.
 inline hipError_t encode_fp16_tensor_map_4d(TensorMap* map, const void* base, const std::uint64_t (&dims)[4],
                                             const std::uint64_t (&strides)[3], const std::uint32_t (&box)[4]) {
 #if defined(NOVA_PLATFORM_NVIDIA)

@@ -90,7 +90,7 @@ std::atomic<int> forced_shared_limit{0};
 template <class Cfg>
 constexpr size_t block_shared_bytes() {
   return Cfg::kSharedBytes + sizeof(wino::TileInfo) * Cfg::kBlockTiles +
-         (Cfg::kFilterBulkCopies || Cfg::kRegionTensorCopies ? sizeof(wino::CopyBarriers<Cfg>) : 0);
+         (Cfg::kFilterBulkCopies ? sizeof(wino::CopyBarriers<Cfg>) : 0);  // kRegionTensorCopies implies it
 }
 int shared_limit(const DeviceFacts& facts) {
   const int forced = forced_shared_limit.load(std::memory_order_relaxed);

@@ -2,7 +2,7 @@
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
 // Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2]
-//                  [--split 1|2|4|8]
+//                  [--split 1|2|4|8] [--f2-block 32|64] [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
