@@ -33,21 +33,22 @@ template <> struct TileConfig<4, false> : BuiltTile<FusedConfig<4, 16, 16, 4, fa
 #else   // !NOVA_WINO_SMALL_SHARED: NVIDIA's up to 227 KB per block
 // Compensated F6 and F4 have no room left in shared memory for staged input tiles.
 // F(2,3): four U buffers (and three V buffers), since its warpgroup products read U and V from shared memory while
-// the next step is prepared, and then a step needs no closing barrier.
-template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 8, false, true, 4>> {};
+// the next step is prepared, and then a step needs no closing barrier. 16 warps (4 warpgroups of 4 positions, ~100
+// registers): 3–12 % faster than 8 at batch 1 and on small layers, equal on the large batch-32 ones (H200,
+// bench/NOTES.md v19).
+template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 16, false, true, 4>> {};
 template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, true, true, 1>> {};
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
 template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, true, false>> {};
-// F(2,3) for K ≤ 32, where the tile above would leave half its output channels empty, and for small grids (under 2
-// waves of the tile above) with fewer than kLargeF2MinSteps channel steps or fewer than kLargeF2MinBlocks blocks of
-// the tile above: half the output channels per block and two resident blocks per SM. Since v18 (tensor copies) the
-// tile above is faster on small grids with more steps (H200, forced each way: SD1.5 640×32 batch 1 36 vs 50 µs,
-// ResNet-50 512×7 batch 32 38 vs 57; 8 blocks, ResNet-50 256×14 and 512×7 batch 1: 3–4 %), not with fewer steps
-// (ResNet-50 64×56 batch 1, 4 steps: 10.2 vs 9.4; 128×28, 8 steps: equal) or blocks (DenseNet-161 192→48 batch 1
-// at 28², 14², 7², 7 to 1 blocks: 6–28 % slower); bench/NOTES.md v5, v12, v18.
+// F(2,3) for K ≤ 32, where the tile above would leave half its output channels empty, and for grids of fewer than
+// kLargeF2MinBlocks blocks of the tile above: half the output channels per block and two resident blocks per SM.
+// With 16 warps (v19) the tile above is as fast or faster on every other grid timed, small ones included (H200,
+// forced each way: SD1.5 640×32 batch 1 35 vs 50 µs, 320×64 46 vs 51, ResNet-50 128×28 batch 1 (16 blocks, 8 steps)
+// 9.1 vs 9.5, 64×56 (28 blocks, 4 steps) 9.2 vs 9.3); with 8 warps it was 6–28 % slower under 8 blocks (DenseNet-161
+// 192→48 batch 1 at 28², 14², 7²); bench/NOTES.md v5, v12, v18, v19.
 using NarrowF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
-constexpr int kLargeF2MinSteps = 12, kLargeF2MinBlocks = 8;
+constexpr int kLargeF2MinBlocks = 8;
 #endif  // NOVA_WINO_SMALL_SHARED
 
 constexpr int kMaxDevices = 64;  // devices whose facts and per-kernel settings are cached
@@ -262,13 +263,10 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
   if constexpr (M == 2) {
     using Large = TileConfig<2, false>::type;
     const int forced = forced_f2_block.load(std::memory_order_relaxed);
-    const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
     const int64_t large_blocks = grid_blocks<Large>(params);
-    const bool narrow = forced == NarrowF2::kBlockK ||
-                        (forced != Large::kBlockK &&
-                         (params.k <= NarrowF2::kBlockK ||
-                          (large_blocks < 2 * facts.sms &&
-                           (steps < kLargeF2MinSteps || large_blocks < kLargeF2MinBlocks))));
+    const bool narrow =
+        forced == NarrowF2::kBlockK ||
+        (forced != Large::kBlockK && (params.k <= NarrowF2::kBlockK || large_blocks < kLargeF2MinBlocks));
     if (!compensated && (narrow || !fits<Large>(facts))) return launch_fused<NarrowF2>(params, facts, stream);
   }
 #endif  // !NOVA_WINO_SMALL_SHARED

@@ -278,6 +278,9 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       {"sd15 320x64", 32, 320, 64, 320},     {"sd15 640x32", 32, 640, 32, 640},    {"sd15 1280x16", 32, 1280, 16, 1280},
       {"resnet50 512x7", 32, 512, 7, 512},   {"densenet 192-48x7", 32, 192, 7, 48},
       {"sdxl 1280x32", 1, 1280, 32, 1280},
+      // Small grids either side of F(2,3)'s block rule (under 8 blocks of the 64-channel tile, and 8).
+      {"densenet 192-48x28", 1, 192, 28, 48}, {"densenet 192-48x14", 1, 192, 14, 48},
+      {"densenet 192-48x7", 1, 192, 7, 48},   {"resnet50 512x7", 1, 512, 7, 512},
   };
   std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, 4 rotating inputs)\n%-18s %3s", "layer", "N");
   for (const auto& v : variants) std::printf(" %10s", v.name.c_str());
@@ -446,9 +449,9 @@ int main(int argc, char** argv) {
         // The 64-channel tile (≥ 2 waves) with C % 16 == 8 and no padding; on rectangles (forced below) past the
         // image's ends: the zeros a tensor copy fills in outside the input.
         {nova::make_conv_shape(8, 40, 37, 53, 130, 3, 3, 0, 0), true, false},
-        // Both sides of the launcher's F(2,3) block rule on small grids: the 32-channel tile (K > 32, 2 channel
-        // steps), and the 64-channel tile (10 blocks, 13 channel steps, C % 16 == 8) with its channels split over a
-        // cluster (also forced below, where every other shape gets each split).
+        // Both sides of the launcher's F(2,3) block rule on small grids: the 32-channel tile (K > 32, 1–2 blocks of
+        // the 64-channel tile), and the 64-channel tile (10 blocks, 13 channel steps, C % 16 == 8) with its channels
+        // split over a cluster (also forced below, where every other shape gets each split).
         {nova::make_conv_shape(1, 24, 9, 9, 40, 3, 3, 1, 1), false, true},
         {nova::make_conv_shape(1, 200, 20, 28, 100, 3, 3, 1, 1), true, true},
     };
