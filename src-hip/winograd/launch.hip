@@ -157,21 +157,27 @@ int64_t resident_blocks(int split, const DeviceFacts& facts) {
 // A launch's channel split (blocks per cluster that share a block tile's channel steps, wino_fused.hpp) and its
 // modelled cost: waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial
 // outputs; the constants are step-equivalents, checked against a measured sweep of every split on an H200
-// (bench/NOTES.md, channel split).
+// (bench/NOTES.md, channel split; for F(2,3)'s 64-channel block on 16 warps, whose steps are shorter, v19's sweep).
 struct LaunchPlan {
   int c_split = 1;
   double cost = 0;
 };
+template <class Cfg>
+constexpr bool kSixteenWarpF2 = Cfg::kM == 2 && Cfg::kWarps == 16;
+template <class Cfg>
+constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
+template <class Cfg>
+constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 6.0 : 2.0;
 
 template <class Cfg, bool kStaged>
 LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts) {
-  constexpr double kFixedSteps = 2.0, kReduceSteps = 2.0;
   const int64_t blocks = grid_blocks<Cfg>(params);
   const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
   const auto cost = [&](int split) {
     const int64_t resident = resident_blocks<Cfg, kStaged>(split, facts);
     const int64_t waves = (blocks * split + resident - 1) / resident;
-    return static_cast<double>(waves) * ((steps + split - 1) / split + kFixedSteps + (split > 1 ? kReduceSteps : 0.0));
+    return static_cast<double>(waves) *
+           ((steps + split - 1) / split + kFixedSteps<Cfg> + (split > 1 ? kReduceSteps<Cfg> : 0.0));
   };
   const int forced = forced_c_split.load(std::memory_order_relaxed);
   if (!facts.clusters || forced > 0) {
