@@ -337,9 +337,9 @@ const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) 
 }
 
 int wino_preferred_m(const ConvShape& shape) {
-  // Measured on an H200 over the 48 bench cells at 316a75d (bench/NOTES.md, v15): F(2,3) is the fastest of our
-  // kernels on 44 of them, behind F(6,3) by 1.3 % on one (VGG-16 64×224, batch 32) and behind F(4,3) by 3–6 % on
-  // three, with errors 13× (F(6,3)) and 3× (F(4,3)) smaller. Kept a function of the shape for the next retune.
+  // Measured over the 48 bench cells (bench/NOTES.md, v15, v19): F(2,3) is the fastest of our kernels on all of
+  // them (H200 at edeb524, H100 at 88e4f67; at 316a75d it trailed F(6,3) or F(4,3) by 1–6 % on four), with errors
+  // 13× (F(6,3)) and 3× (F(4,3)) smaller. Kept a function of the shape for the next retune.
   (void)shape;
   return 2;
 }
