@@ -157,7 +157,8 @@ int64_t resident_blocks(int split, const DeviceFacts& facts) {
 // A launch's channel split (blocks per cluster that share a block tile's channel steps, wino_fused.hpp) and its
 // modelled cost: waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial
 // outputs; the constants are step-equivalents, checked against a measured sweep of every split on an H200
-// (bench/NOTES.md, channel split; for F(2,3)'s 64-channel block on 16 warps, whose steps are shorter, v19's sweep).
+// (bench/NOTES.md, channel split; for F(2,3)'s 64-channel block on 16 warps, whose steps are shorter, v19b's sweep,
+// its reduction cost lowered from 6 to 5.5 in v20).
 struct LaunchPlan {
   int c_split = 1;
   double cost = 0;
@@ -167,7 +168,7 @@ constexpr bool kSixteenWarpF2 = Cfg::kM == 2 && Cfg::kWarps == 16;
 template <class Cfg>
 constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
 template <class Cfg>
-constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 6.0 : 2.0;
+constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : 2.0;
 
 template <class Cfg, bool kStaged>
 LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts) {

@@ -69,7 +69,6 @@ struct FusedConfig {
   static constexpr int kRawTilePitch = kPositions * kChannelStep + 16;
   static constexpr int kRawStageHalves =
       !kStageInput ? 8 : kRegion ? kRegionH * kRegionBoxW * kChannelStep : kBlockTiles * kRawTilePitch;
-  static constexpr int kRawStages = kStageInput ? 2 : 1;
   // Pitch (floats) of the k rows of M: +4 spreads the fragment stores over all banks.
   static constexpr int kMLd = kBlockK + 4;
   static_assert(kPositions % kWarps == 0, "each warp owns the same number of positions");
@@ -115,6 +114,11 @@ struct FusedConfig {
   // instructions, counted on barriers, and no block barrier waits for them (sm_90a passes only). The 32-channel
   // tile, whose U comes by 16-byte copies, gained nothing from tensor copies of its region (bench/NOTES.md v18).
   static constexpr bool kRegionTensorCopies = kRegion && kFilterBulkCopies;
+  // Input stages copied ahead of the step that transforms them: tensor copies two steps ahead (one was 1–4 % slower
+  // on F(2,3)'s large batch-32 rectangles and equal elsewhere, three no faster than two; bench/NOTES.md v20), other
+  // staged input one step.
+  static constexpr int kRegionAhead = kRegionTensorCopies ? 2 : 1;
+  static constexpr int kRawStages = kStageInput ? kRegionAhead + 1 : 1;
   static constexpr unsigned kRawStageBytes = kRawStageHalves * 2;
   static_assert(!kRegionTensorCopies || kRawStageBytes % 256 == 0, "every stage aligned as the swizzle needs");
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
@@ -614,7 +618,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   if constexpr (Cfg::kFilterStages >= 2) {
     // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
     // bulk copy instead, waited for on its buffer's barrier before the products; the region by one thread's tensor
-    // copy, waited for on its stage's barrier, with no block barrier, before the input transform). The loop calls
+    // copy, kRegionAhead steps ahead, waited for on its stage's barrier, with no block barrier, before the input
+    // transform). The loop calls
     // copy_region or load_input_async itself: one lambda for both cost the 32-channel tile 8 bytes more of spills.
     const auto copy_region = [&](int i) {
 #if defined(NOVA_MMA_WGMMA)
@@ -664,17 +669,18 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages == 3 && Cfg::kFilterStages == 4);
     if (block_steps > 0) {
       if constexpr (kRegionTensor)
-        copy_region(0);
+        for (int j = 0; j < Cfg::kRegionAhead && j < block_steps; ++j) copy_region(j);
       else if constexpr (kStaged)
         load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
       load_filter(0);
     }
     mma::copy_async_commit();
     for (int i = 0; i < block_steps; ++i) {
+      // The region's stage for step i + kRegionAhead held step i − 1, transformed before the last block barrier.
+      if constexpr (kRegionTensor)
+        if (i + Cfg::kRegionAhead < block_steps) copy_region(i + Cfg::kRegionAhead);
       if (i + 1 < block_steps) {
-        if constexpr (kRegionTensor)
-          copy_region(i + 1);
-        else if constexpr (kStaged)
+        if constexpr (kStaged && !kRegionTensor)
           load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
         load_filter(i + 1);
       }
