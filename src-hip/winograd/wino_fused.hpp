@@ -3,8 +3,8 @@
 //     load_input_async   the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
 //                        (16-byte copies along C), each tile alone or, when the block's tiles are a rectangle of
 //                        one image, the rectangle's input region once (by one tensor copy for F(2,3)'s 64-channel
-//                        block on sm_90a, copy_region); scalar loads (load_input_tile_scalar) when C is not a
-//                        multiple of 8 or when compensated
+//                        block on sm_90a, copy_region, two steps ahead); scalar loads (load_input_tile_scalar)
+//                        when C is not a multiple of 8 or when compensated
 //     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously: 16 bytes per thread,
 //                        or one bulk copy of the step for F(2,3)'s 64-channel block on sm_90a (kFilterBulkCopies)
 //     transform_input    V = Bᵀ d B, fp32 math, stored fp16 (hi, lo) in shared memory: on the matrix units as
@@ -39,7 +39,7 @@ struct FusedConfig {
   static constexpr int kBlockTiles = kBlockTiles_;
   static constexpr int kWarps = kWarps_;
   static constexpr bool kCompensated = kCompensated_;
-  static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, one step ahead
+  static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, ahead (kRegionAhead)
   // 2 to 4: U of the next step is copied during this one; 3 also lets warpgroup products, which read U from shared
   // memory, stay in flight while the next step is prepared; 4 (with a third V buffer) lets a step end without a
   // barrier.
