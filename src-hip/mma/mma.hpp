@@ -69,6 +69,18 @@ __device__ inline void zero(FragD& f) {
 #endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
 }
 
+// y += a · x, element by element (two D fragments of the same layout).
+__device__ inline void add_scaled(FragD& y, float a, const FragD& x) {
+#if defined(NOVA_MMA_PTX)
+  for (int h = 0; h < 2; ++h)
+    for (int i = 0; i < 4; ++i) y.d[h][i] = fmaf(a, x.d[h][i], y.d[h][i]);
+#elif defined(NOVA_MMA_MFMA)
+  y.d += a * x.d;
+#else   // NOVA_MMA_SCALAR
+  for (int i = 0; i < kPerLane; ++i) y.d[i] = fmaf(a, x.d[i], y.d[i]);
+#endif  // NOVA_MMA_PTX / NOVA_MMA_MFMA / NOVA_MMA_SCALAR
+}
+
 // A given as rows of m (k contiguous within a row): chunk(m, k0) points to the 8 values A(m, k0..k0+7), k0 ∈ {0, 8},
 // 16-byte aligned in shared memory.
 template <class RowChunk>

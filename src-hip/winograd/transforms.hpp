@@ -158,21 +158,26 @@ __device__ inline void transform_filter(const float (&g)[3][3], float (&u)[M + 2
     }
 }
 
-// Y = Aᵀ Mw A (Mw: the α×α Winograd-domain product summed over channels), m×m out.
+// T = Mw A, the output transform's right half (Mw: the α×α Winograd-domain product summed over channels).
 template <int M>
-__device__ inline void transform_output(const float (&mw)[M + 2][M + 2], float (&y)[M][M]) {
+__device__ inline void transform_output_right(const float (&mw)[M + 2][M + 2], float (&t)[M + 2][M]) {
   constexpr int kA = M + 2;
-  float z[M][kA];  // Aᵀ Mw
 #pragma unroll
-  for (int i = 0; i < M; ++i)
+  for (int i = 0; i < kA; ++i)
 #pragma unroll
-    for (int j = 0; j < kA; ++j) {
+    for (int j = 0; j < M; ++j) {
       float sum = 0.0f;
 #pragma unroll
       for (int l = 0; l < kA; ++l)
-        if (F3<M>::at(i, l) != 0.0f) sum = fmaf(F3<M>::at(i, l), mw[l][j], sum);
-      z[i][j] = sum;
+        if (F3<M>::at(j, l) != 0.0f) sum = fmaf(mw[i][l], F3<M>::at(j, l), sum);
+      t[i][j] = sum;
     }
+}
+
+// Y = Aᵀ T, its left half: m×m out.
+template <int M>
+__device__ inline void transform_output_left(const float (&t)[M + 2][M], float (&y)[M][M]) {
+  constexpr int kA = M + 2;
 #pragma unroll
   for (int i = 0; i < M; ++i)
 #pragma unroll
@@ -180,9 +185,17 @@ __device__ inline void transform_output(const float (&mw)[M + 2][M + 2], float (
       float sum = 0.0f;
 #pragma unroll
       for (int l = 0; l < kA; ++l)
-        if (F3<M>::at(j, l) != 0.0f) sum = fmaf(z[i][l], F3<M>::at(j, l), sum);
+        if (F3<M>::at(i, l) != 0.0f) sum = fmaf(F3<M>::at(i, l), t[l][j], sum);
       y[i][j] = sum;
     }
+}
+
+// Y = Aᵀ Mw A, m×m out.
+template <int M>
+__device__ inline void transform_output(const float (&mw)[M + 2][M + 2], float (&y)[M][M]) {
+  float t[M + 2][M];
+  transform_output_right<M>(mw, t);
+  transform_output_left<M>(t, y);
 }
 
 }  // namespace nova::wino

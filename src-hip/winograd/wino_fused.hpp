@@ -487,7 +487,8 @@ __device__ inline void store_output(const Params& p, const TileInfo& ti, int k, 
 }
 
 // Calls store(t_local, k_local, ti, k, y) with y = Aᵀ M A for every (tile, k) of the block inside the output.
-template <class Cfg, class Store>
+// kRightApplied: the storage holds T = M A (α × m values of a (tile, k): T(r, j) at m[r·m + j]) instead of M.
+template <class Cfg, bool kRightApplied, class Store>
 __device__ inline void transform_block_outputs(const Params& p, const typename Cfg::EpilogueStorage& s,
                                                const TileInfo* info, int k0, Store&& store) {
   constexpr int kA = Cfg::kAlpha, kM = Cfg::kM;
@@ -496,13 +497,22 @@ __device__ inline void transform_block_outputs(const Params& p, const typename C
     const TileInfo& ti = info[t_local];
     const int k = k0 + k_local;
     if (ti.out_rows <= 0 || k >= p.k) continue;
-    float mw[kA][kA];
-#pragma unroll
-    for (int i = 0; i < kA; ++i)
-#pragma unroll
-      for (int j = 0; j < kA; ++j) mw[i][j] = s.m[i * kA + j][t_local][k_local];
     float y[kM][kM];
-    transform_output<kM>(mw, y);
+    if constexpr (kRightApplied) {
+      float t[kA][kM];
+#pragma unroll
+      for (int i = 0; i < kA; ++i)
+#pragma unroll
+        for (int j = 0; j < kM; ++j) t[i][j] = s.m[i * kM + j][t_local][k_local];
+      transform_output_left<kM>(t, y);
+    } else {
+      float mw[kA][kA];
+#pragma unroll
+      for (int i = 0; i < kA; ++i)
+#pragma unroll
+        for (int j = 0; j < kA; ++j) mw[i][j] = s.m[i * kA + j][t_local][k_local];
+      transform_output<kM>(mw, y);
+    }
     store(t_local, k_local, ti, k, y);
   }
 }
@@ -727,20 +737,38 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   }
 #endif  // NOVA_MMA_WGMMA
 
+  // Where a warpgroup's positions are one row r of the α × α (F(2,3)'s 16 warps: ξ = 4r + q), its threads hold
+  // the same (k, tile) elements of the whole row and apply the output transform's right half, T(r, j) =
+  // Σ_q M(r, q) A(q, j), in registers: the epilogue storage then takes α·m values of a (tile, k) instead of α².
+  constexpr bool kRightInRegisters = kWarpgroup && kAccPositions == Cfg::kAlpha;
+  if constexpr (kRightInRegisters) {
 #pragma unroll
-  for (int q = 0; q < kAccPositions; ++q)
+    for (int tt = 0; tt < Cfg::kTTiles; ++tt)
 #pragma unroll
-    for (int kt = 0; kt < kAccKTiles; ++kt)
+      for (int j = 0; j < Cfg::kM; ++j) {
+        mma::FragD t;
+        mma::zero(t);
 #pragma unroll
-      for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
-        const int position = (kWarpgroup ? warp / 4 : warp) * kAccPositions + q;
-        const int k_tile = kWarpgroup ? warp % 4 : kt;
-        mma::store_d(acc[q][kt][tt], &shared.epilogue.m[position][16 * tt][16 * k_tile], 1, Cfg::kMLd);
+        for (int q = 0; q < kAccPositions; ++q)
+          if (F3<Cfg::kM>::at(j, q) != 0.0f) mma::add_scaled(t, F3<Cfg::kM>::at(j, q), acc[q][0][tt]);
+        mma::store_d(t, &shared.epilogue.m[(warp / 4) * Cfg::kM + j][16 * tt][16 * (warp % 4)], 1, Cfg::kMLd);
       }
+  } else {
+#pragma unroll
+    for (int q = 0; q < kAccPositions; ++q)
+#pragma unroll
+      for (int kt = 0; kt < kAccKTiles; ++kt)
+#pragma unroll
+        for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
+          const int position = (kWarpgroup ? warp / 4 : warp) * kAccPositions + q;
+          const int k_tile = kWarpgroup ? warp % 4 : kt;
+          mma::store_d(acc[q][kt][tt], &shared.epilogue.m[position][16 * tt][16 * k_tile], 1, Cfg::kMLd);
+        }
+  }
   __syncthreads();
   if (p.c_split == 1) {
-    transform_block_outputs<Cfg>(p, shared.epilogue, info, k0,
-                                 [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
+    transform_block_outputs<Cfg, kRightInRegisters>(
+        p, shared.epilogue, info, k0, [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
 #pragma unroll
                                    for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
@@ -749,10 +777,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     return;
   }
 #if defined(NOVA_ARCH_NV_HOPPER)
-  // Each thread reads all α² values of its (tile, k) before writing the m² partial outputs over the first of
+  // Each thread reads all stored values of its (tile, k) before writing the m² partial outputs over the first of
   // them, so the in-place write needs no barrier.
   auto& epilogue = shared.epilogue;
-  transform_block_outputs<Cfg>(
+  transform_block_outputs<Cfg, kRightInRegisters>(
       p, epilogue, info, k0, [&](int t_local, int k_local, const TileInfo&, int, const float (&y)[Cfg::kM][Cfg::kM]) {
 #pragma unroll
         for (int i = 0; i < Cfg::kM; ++i)
