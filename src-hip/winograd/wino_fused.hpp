@@ -13,7 +13,8 @@
 //     multiply           M[ξ] += U[ξ] · V[ξ] on the matrix units, fp32 accumulators in registers; warp w owns
 //                        positions ξ ∈ [w·α²/kWarps, (w+1)·α²/kWarps), or with warpgroup products (sm_90a,
 //                        64-channel blocks) warpgroup w / 4 a share of the positions and warp w 16 channels
-//   then transform_output Y = Aᵀ M A (fp32, through shared memory) and the epilogue (bias, ReLU, fp16 store).
+//   then transform_output Y = Aᵀ M A (fp32, through shared memory; F(2,3)'s 16-warp block applies M A in registers
+//   first) and the epilogue (bias, ReLU, fp16 store).
 // Channel split (Params::c_split > 1, NVIDIA sm_90+): the c_split blocks of a cluster (blockIdx.z = rank) share
 // one block tile, each reducing its own range of channel steps; each transforms its partial M to a partial Y in
 // its shared memory (the output transform is linear), and after a cluster barrier each block sums its share of
