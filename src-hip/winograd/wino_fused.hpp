@@ -498,22 +498,17 @@ __device__ inline void transform_block_outputs(const Params& p, const typename C
     const TileInfo& ti = info[t_local];
     const int k = k0 + k_local;
     if (ti.out_rows <= 0 || k >= p.k) continue;
+    constexpr int kCols = kRightApplied ? kM : kA;  // T = M A, or M
+    float stored[kA][kCols];
+#pragma unroll
+    for (int i = 0; i < kA; ++i)
+#pragma unroll
+      for (int j = 0; j < kCols; ++j) stored[i][j] = s.m[i * kCols + j][t_local][k_local];
     float y[kM][kM];
-    if constexpr (kRightApplied) {
-      float t[kA][kM];
-#pragma unroll
-      for (int i = 0; i < kA; ++i)
-#pragma unroll
-        for (int j = 0; j < kM; ++j) t[i][j] = s.m[i * kM + j][t_local][k_local];
-      transform_output_left<kM>(t, y);
-    } else {
-      float mw[kA][kA];
-#pragma unroll
-      for (int i = 0; i < kA; ++i)
-#pragma unroll
-        for (int j = 0; j < kA; ++j) mw[i][j] = s.m[i * kA + j][t_local][k_local];
-      transform_output<kM>(mw, y);
-    }
+    if constexpr (kRightApplied)
+      transform_output_left<kM>(stored, y);
+    else
+      transform_output<kM>(stored, y);
     store(t_local, k_local, ti, k, y);
   }
 }
