@@ -23,8 +23,8 @@ int wino_preferred_m(const ConvShape& shape);
 
 // Bytes of the prepared filter U = G g Gᵀ for (k, c, m, compensated): α²·K·C fp16 values (C rounded up to 16, and
 // for F(2,3) K to 64: the kernel's blocking), twice that when compensated (fp16 hi + fp16 lo). The layout of U is
-// private to the kernel. (Kernels that read the raw 3×3 weights and transformed them per block were slower on every measured layer
-// and were removed; bench/NOTES.md v7, v10.)
+// private to the kernel. (Kernels that read the raw 3×3 weights and transformed them per block were slower on every
+// measured layer and were removed; bench/NOTES.md v7, v10.)
 size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated);
 
 // The prepared filter from the raw KRSC fp16 filter: U computed in fp32 and stored fp16 (hi/lo when compensated).

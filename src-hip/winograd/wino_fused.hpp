@@ -625,8 +625,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
     // bulk copy instead, waited for on its buffer's barrier before the products; the region by one thread's tensor
     // copy, kRegionAhead steps ahead, waited for on its stage's barrier, with no block barrier, before the input
-    // transform). The loop calls
-    // copy_region or load_input_async itself: one lambda for both cost the 32-channel tile 8 bytes more of spills.
+    // transform). The loop calls copy_region or load_input_async itself: one lambda for both cost the 32-channel
+    // tile 8 bytes more of spills.
     const auto copy_region = [&](int i) {
 #if defined(NOVA_MMA_WGMMA)
       if (threadIdx.x == 0)
@@ -766,10 +766,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     transform_block_outputs<Cfg, kRightInRegisters>(
         p, shared.epilogue, info, k0, [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
 #pragma unroll
-                                   for (int i = 0; i < Cfg::kM; ++i)
+          for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
-                                     for (int j = 0; j < Cfg::kM; ++j) store_output(p, ti, k, i, j, y[i][j]);
-                                 });
+            for (int j = 0; j < Cfg::kM; ++j) store_output(p, ti, k, i, j, y[i][j]);
+        });
     return;
   }
 #if defined(NOVA_ARCH_NV_HOPPER)

@@ -219,9 +219,9 @@ export class GpuBackend implements Backend {
    * 1. 3×3 stride-1 problems: the kernels' own measured rule (`wino_preferred_m`, bench/NOTES.md v15–v19):
    *    F(2,3), the fastest of our tiles on all 48 bench cells (H200 edeb524, H100 88e4f67) and the most accurate;
    *    F(4,3) and F(6,3) run only when asked for. If the preferred tile cannot run the problem, the other tiles are
-   *    tried (F(2,3), then F(4,3)). Few channels are no reason for direct: on an H100 (2026-11-26, test/gpu/timing.mjs,
-   *    wall time per call) F(2,3) beat the direct kernel on a 3→64 stem at 224² (270 vs 365 µs) and a 64→3 head at
-   *    128² (115 vs 184 µs).
+   *    tried (F(2,3), then F(4,3)). Few channels are no reason for direct: on an H100 (2026-11-26,
+   *    test/gpu/timing.mjs, wall time per call) F(2,3) beat the direct kernel on a 3→64 stem at 224² (270 vs
+   *    365 µs) and a 64→3 head at 128² (115 vs 184 µs).
    * 2. Anything Winograd cannot run (stride, dilation, non-3×3 windows): direct.
    */
   chooseAlgorithm(problem: ConvProblem): { algorithm: Algorithm; reason: string } {
