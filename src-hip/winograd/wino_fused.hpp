@@ -1,9 +1,10 @@
 // The fused F(m,3) forward kernel. One block computes kBlockTiles output tiles × kBlockK output channels:
-//   for each step of 16 input channels:
+//   for each step of 16 input channels (in rounds of two steps that share one block barrier for F(2,3)'s
+//   64-channel rectangles on sm_90a, kRoundSteps):
 //     load_input_async   the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
 //                        (16-byte copies along C), each tile alone or, when the block's tiles are a rectangle of
 //                        one image, the rectangle's input region once (by one tensor copy for F(2,3)'s 64-channel
-//                        block on sm_90a, copy_region, two steps ahead); scalar loads (load_input_tile_scalar)
+//                        block on sm_90a, a round ahead); scalar loads (load_input_tile_scalar)
 //                        when C is not a multiple of 8 or when compensated
 //     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously: 16 bytes per thread,
 //                        or one bulk copy of the step for F(2,3)'s 64-channel block on sm_90a (kFilterBulkCopies)
@@ -40,7 +41,7 @@ struct FusedConfig {
   static constexpr int kBlockTiles = kBlockTiles_;
   static constexpr int kWarps = kWarps_;
   static constexpr bool kCompensated = kCompensated_;
-  static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, ahead (kRegionAhead)
+  static constexpr bool kStageInput = kStageInput_;  // input tiles through shared memory, copied ahead
   // 2 to 4: U of the next step is copied during this one; 3 also lets warpgroup products, which read U from shared
   // memory, stay in flight while the next step is prepared; 4 (with a third V buffer) lets a step end without a
   // barrier.
@@ -86,26 +87,13 @@ struct FusedConfig {
   static constexpr int kInputBlocks = kPositions / 16;
   static constexpr bool kInputOnMatrixUnits =
       kStageInput && kPositions % 16 == 0 && kWarps % kInputBlocks == 0 && input_transform_exact_in_fp16<M>();
-  // V(ξ, tile, channel) at v[ξ][v_offset(tile, channel)]: 8 tiles × 8 channels per 128-byte core matrix (the
-  // operand layout of ldmatrix and of wgmma), the two channel halves of 8 tiles kVHalfStride halves apart (80, not
-  // 64: a warp's fp16 stores of two tiles × 16 channels fall in distinct banks).
-  static constexpr int kVHalfStride = 80;
-  static constexpr int kVGroupStride = 2 * kVHalfStride;
-  NOVA_HD static constexpr int v_offset(int tile, int channel) {
-    return (tile / 8) * kVGroupStride + (channel / 8) * kVHalfStride + (tile % 8) * 8 + channel % 8;
-  }
-  // Halves per position ξ: +8 so the 16 ξ rows of a fragment store fall in distinct banks.
-  static constexpr int kVPitch = kBlockTiles / 8 * kVGroupStride + 8;
+  // The block shape warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 tiles (their N).
+  static constexpr bool kWarpgroupShape = kBlockK == 64 && kBlockTiles == 32 && kWarps % 4 == 0 &&
+                                          kPositions % (kWarps / 4) == 0;
   // U(ξ, k, channel) at u[..][ξ][u_offset(k, channel)]: the two 8-channel halves of all kBlockK rows one after the
   // other, so 8 consecutive k of one half are a 128-byte core matrix (conflict-free ldmatrix, no padding) and a
   // half's kBlockK rows are one contiguous run, as in device memory (u_index).
   NOVA_HD static constexpr int u_offset(int k, int channel) { return ((channel / 8) * kBlockK + k) * 8 + channel % 8; }
-  // The block shape warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 tiles (their N).
-  // Such blocks keep two V buffers (three with four U buffers: two would do, three measured 4–5 % faster), so the
-  // products of one step run while the next step's V is computed.
-  static constexpr bool kWarpgroupShape = kBlockK == 64 && kBlockTiles == 32 && kWarps % 4 == 0 &&
-                                          kPositions % (kWarps / 4) == 0;
-  static constexpr int kVStages = kWarpgroupShape ? (kFilterStages == 4 ? 3 : 2) : 1;
   // U by one bulk copy per step (a block's step of U is one contiguous run when kBlockK is u_index's k block) where
   // the warpgroup products read it from three or four buffers; sm_90a passes only (kSm90aPass).
   static constexpr bool kFilterBulkCopies =
@@ -115,13 +103,32 @@ struct FusedConfig {
   // instructions, counted on barriers, and no block barrier waits for them (sm_90a passes only). The 32-channel
   // tile, whose U comes by 16-byte copies, gained nothing from tensor copies of its region (bench/NOTES.md v18).
   static constexpr bool kRegionTensorCopies = kRegion && kFilterBulkCopies;
-  // Input stages copied ahead of the step that transforms them: tensor copies two steps ahead (one was 1–4 % slower
-  // on F(2,3)'s large batch-32 rectangles and equal elsewhere, three no faster than two; bench/NOTES.md v20), other
-  // staged input one step.
-  static constexpr int kRegionAhead = kRegionTensorCopies ? 2 : 1;
-  static constexpr int kRawStages = kStageInput ? kRegionAhead + 1 : 1;
+  // Channel steps per round of the main loop: a round's steps share one block barrier and one wait for the
+  // products. Two where all copies are bulk or tensor copies (F(2,3)'s 64-channel rectangles): 15–21 % faster than
+  // one on the large layers, up to 7 % on small ones (bench/NOTES.md v22); the buffers then hold two rounds of steps
+  // (four input stages, four V and four U).
+  static constexpr int kRoundSteps = kRegionTensorCopies ? 2 : 1;
+  // V(ξ, tile, channel) at v[ξ][v_offset(tile, channel)]: 8 tiles × 8 channels per 128-byte core matrix (the
+  // operand layout of ldmatrix and of wgmma), the two channel halves of 8 tiles kVHalfStride halves apart: 80 (a
+  // warp's fp16 stores of two tiles × 16 channels, one thread per (tile, channel), then fall in distinct banks), or
+  // 64 where the four V buffers of rounds need the room (staged input: fragment stores, conflict-free either way).
+  static constexpr int kVHalfStride = kRoundSteps == 2 ? 64 : 80;
+  static constexpr int kVGroupStride = 2 * kVHalfStride;
+  NOVA_HD static constexpr int v_offset(int tile, int channel) {
+    return (tile / 8) * kVGroupStride + (channel / 8) * kVHalfStride + (tile % 8) * 8 + channel % 8;
+  }
+  // Halves per position ξ: +8 so the 16 ξ rows of a fragment store fall in distinct banks.
+  static constexpr int kVPitch = kBlockTiles / 8 * kVGroupStride + 8;
+  // Warpgroup-shape blocks keep two V buffers (three with four U buffers: two would do, three measured 4–5 %
+  // faster; four with rounds of two steps), so the products of one step run while the next step's V is computed.
+  static constexpr int kVStages = kWarpgroupShape ? (kRoundSteps == 2 ? 4 : kFilterStages == 4 ? 3 : 2) : 1;
+  // Input stages: with rounds, the regions of two rounds (copied a round ahead of the round that transforms them:
+  // the v20 look-ahead of two steps); else the step's and the next one's.
+  static constexpr int kRawStages = !kStageInput ? 1 : 2 * kRoundSteps;
   static constexpr unsigned kRawStageBytes = kRawStageHalves * 2;
   static_assert(!kRegionTensorCopies || kRawStageBytes % 256 == 0, "every stage aligned as the swizzle needs");
+  static_assert(kRoundSteps == 1 || (kFilterStages == 2 * kRoundSteps && kVStages == 2 * kRoundSteps),
+                "rounds keep two rounds of U and V");
   using VBuffer = __half[kPlanes][kPositions][kVPitch];  // V(ξ, tile, channel) at [plane][ξ][v_offset(tile, channel)]
   // Offset (halves) in a stage of the region's pixel (row i, column j), channel c (see kRegionBoxW).
   NOVA_HD static constexpr int region_element(int i, int j, int channel) {
@@ -621,29 +628,62 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   const int rank = static_cast<int>(blockIdx.z);
   const int first_step = steps * rank / p.c_split, block_steps = steps * (rank + 1) / p.c_split - first_step;
   const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
+#if defined(NOVA_MMA_WGMMA)
+  if constexpr (kRegionTensor) {
+    // Rounds of Cfg::kRoundSteps steps. Every copy is one thread's bulk or tensor copy counted on its buffer's barrier:
+    // the regions of round r + 2 and U of round r + 1 are issued after round r's block barrier, into the buffers of
+    // rounds r and r − 1, which no transform (barrier) and no product (each warpgroup waited for its products of
+    // round r − 1 before the barrier) still reads. A round: its steps' input transforms, one barrier, their products,
+    // left in flight while the next round transforms.
+    static_assert(kWarpgroup && kFilterBulk && Cfg::kRawStages == 2 * Cfg::kRoundSteps, "rounds of bulk copies");
+    constexpr int kRoundSteps = Cfg::kRoundSteps;
+    auto& barriers = copy_barriers<Cfg>();
+    const auto copy_regions = [&](int round) {
+      for (int i = round * kRoundSteps; i < (round + 1) * kRoundSteps && i < block_steps; ++i)
+        mma::tensor_copy_4d(main_loop.raw[i % Cfg::kRawStages], &input_map, channel_of(i), region.col0, region.row0,
+                            region.image, Cfg::kRawStageBytes, &barriers.region[i % Cfg::kRawStages]);
+    };
+    const auto copy_filters = [&](int round) {
+      for (int i = round * kRoundSteps; i < (round + 1) * kRoundSteps && i < block_steps; ++i)
+        mma::bulk_copy(&main_loop.u[i % Cfg::kFilterStages][0][0][0], p.u + u_index<Cfg::kM>(0, k0, channel_of(i), p.k),
+                       Cfg::kFilterStepBytes, &barriers.filter[i % Cfg::kFilterStages]);
+    };
+    if (threadIdx.x == 0) {
+      copy_regions(0);
+      copy_regions(1);
+      copy_filters(0);
+    }
+    for (int first = 0, round = 0; first < block_steps; first += kRoundSteps, ++round) {
+#pragma unroll
+      for (int j = 0; j < kRoundSteps; ++j) {
+        const int i = first + j;
+        if (j > 0 && i >= block_steps) break;
+        mma::copy_barrier_wait(&barriers.region[i % Cfg::kRawStages], (i / Cfg::kRawStages) & 1);
+        transform_input_step<Cfg, true>(p, info, main_loop, main_loop.v[i % Cfg::kVStages], i % Cfg::kRawStages,
+                                        channel_of(i), warp, input_transform);
+      }
+      mma::warpgroup_wait<0>();  // the previous round's products, which read the buffers the next copies fill
+      publish_operands();
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        copy_filters(round + 1);
+        copy_regions(round + 2);
+      }
+#pragma unroll
+      for (int j = 0; j < kRoundSteps; ++j) {
+        const int i = first + j;
+        if (j > 0 && i >= block_steps) break;
+        mma::copy_barrier_wait(&barriers.filter[i % Cfg::kFilterStages], (i / Cfg::kFilterStages) & 1);
+        multiply_warpgroup<Cfg>(operands, i % Cfg::kFilterStages, i % Cfg::kVStages, i > 0, acc);
+      }
+    }
+  } else
+#endif  // NOVA_MMA_WGMMA
   if constexpr (Cfg::kFilterStages >= 2) {
     // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
-    // bulk copy instead, waited for on its buffer's barrier before the products; the region by one thread's tensor
-    // copy, kRegionAhead steps ahead, waited for on its stage's barrier, with no block barrier, before the input
-    // transform). The loop calls copy_region or load_input_async itself: one lambda for both cost the 32-channel
-    // tile 8 bytes more of spills.
-    const auto copy_region = [&](int i) {
-#if defined(NOVA_MMA_WGMMA)
-      if (threadIdx.x == 0)
-        mma::tensor_copy_4d(main_loop.raw[i % Cfg::kRawStages], &input_map, channel_of(i), region.col0, region.row0,
-                            region.image, Cfg::kRawStageBytes, &copy_barriers<Cfg>().region[i % Cfg::kRawStages]);
-#endif  // NOVA_MMA_WGMMA
-      (void)i;
-    };
+    // bulk copy instead, waited for on its buffer's barrier before the products).
     // Waits until iteration i's input and (unless bulk-copied) U have landed and are visible to the block.
-    const auto wait_input = [&](int i) {
-#if defined(NOVA_MMA_WGMMA)
-      if constexpr (kRegionTensor) {
-        mma::copy_barrier_wait(&copy_barriers<Cfg>().region[i % Cfg::kRawStages], (i / Cfg::kRawStages) & 1);
-        return;
-      }
-#endif  // NOVA_MMA_WGMMA
-      (void)i;
+    const auto wait_input = [] {
       mma::copy_async_wait<1>();
       __syncthreads();
     };
@@ -669,29 +709,23 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
       (void)i;
     };
     // The barrier that ends a step keeps its next step from overwriting buffers that another warpgroup's products of
-    // the previous step may still read. Warpgroup products over three V and four U buffers need none: the buffers
-    // the next step writes were last read by products two steps back, which every warpgroup waited for before this
-    // step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −6 to −8 %).
-    constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages == 3 && Cfg::kFilterStages == 4);
+    // the previous step may still read. Warpgroup products over three or more V and four U buffers need none: the
+    // buffers the next step writes were last read by products two steps back, which every warpgroup waited for
+    // before this step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −6 to −8 %).
+    constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages >= 3 && Cfg::kFilterStages == 4);
     if (block_steps > 0) {
-      if constexpr (kRegionTensor)
-        for (int j = 0; j < Cfg::kRegionAhead && j < block_steps; ++j) copy_region(j);
-      else if constexpr (kStaged)
-        load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
+      if constexpr (kStaged) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
       load_filter(0);
     }
     mma::copy_async_commit();
     for (int i = 0; i < block_steps; ++i) {
-      // The region's stage for step i + kRegionAhead held step i − 1, transformed before the last block barrier.
-      if constexpr (kRegionTensor)
-        if (i + Cfg::kRegionAhead < block_steps) copy_region(i + Cfg::kRegionAhead);
       if (i + 1 < block_steps) {
-        if constexpr (kStaged && !kRegionTensor)
+        if constexpr (kStaged)
           load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
         load_filter(i + 1);
       }
       mma::copy_async_commit();
-      wait_input(i);
+      wait_input();
       auto& v = main_loop.v[i % Cfg::kVStages];
       transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, channel_of(i), warp,
                                          input_transform);
