@@ -59,6 +59,7 @@ struct DeviceFacts {
   int sms = 0;
   bool clusters = false;
   int shared_per_block = 0;  // bytes a block may use, opted in (H100/H200 227 KB, A100 163 KB, sm_86/89 99 KB)
+  bool sm90a = false;        // compute capability 9.0: the kernels' sm_90a code runs (wgmma, tensor copies, rounds)
 };
 
 hipError_t device_facts(DeviceFacts* facts) {
@@ -75,6 +76,12 @@ hipError_t device_facts(DeviceFacts* facts) {
   NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&f.sms, hipDeviceAttributeMultiprocessorCount, device));
   f.clusters = cluster_launch_supported(device);
   NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&f.shared_per_block, hipDeviceAttributeMaxSharedMemoryPerBlock, device));
+#if defined(NOVA_PLATFORM_NVIDIA)
+  int major = 0, minor = 0;
+  NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&major, hipDeviceAttributeComputeCapabilityMajor, device));
+  NOVA_HIP_RETURN_IF_ERROR(hipDeviceGetAttribute(&minor, hipDeviceAttributeComputeCapabilityMinor, device));
+  f.sm90a = major == 9 && minor == 0;
+#endif  // NOVA_PLATFORM_NVIDIA
   if (device < kMaxDevices) {
     cache[device] = f;
     known[device].store(true, std::memory_order_release);
@@ -170,15 +177,17 @@ constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
 template <class Cfg>
 constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : 2.0;
 
+// step_cost: the time of one of this tile's steps in the model's steps (below 1 for a tile whose steps are faster than
+// the one the constants were fitted on).
 template <class Cfg, bool kStaged>
-LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts) {
+LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts, double step_cost = 1.0) {
   const int64_t blocks = grid_blocks<Cfg>(params);
   const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
   const auto cost = [&](int split) {
     const int64_t resident = resident_blocks<Cfg, kStaged>(split, facts);
     const int64_t waves = (blocks * split + resident - 1) / resident;
     return static_cast<double>(waves) *
-           ((steps + split - 1) / split + kFixedSteps<Cfg> + (split > 1 ? kReduceSteps<Cfg> : 0.0));
+           ((steps + split - 1) / split * step_cost + kFixedSteps<Cfg> + (split > 1 ? kReduceSteps<Cfg> : 0.0));
   };
   const int forced = forced_c_split.load(std::memory_order_relaxed);
   if (!facts.clusters || forced > 0) {
@@ -199,6 +208,11 @@ LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts) {
 template <class Cfg>
 constexpr int kRectangleRows =
     Cfg::kM == 2 && Cfg::kStageInput && !Cfg::kCompensated && Cfg::kBlockTiles % 4 == 0 ? 4 : 0;
+// A step of rectangles in rounds of two steps (FusedConfig::kRoundSteps, sm_90a only) against a step of consecutive
+// tiles, in a grid of two or more waves of the latter, where steps set the pace: fitted on F(2,3) batch 32 forced each
+// way on an H200 (bench/NOTES.md v22: VGG-16 256×56 353 vs 485 µs, ResNet-50 64×56 44.7 vs 46.4, 512×7 (one wave)
+// 44.6 vs 37.4). On smaller grids the model's fixed costs decide, and rectangles took 0–5 % longer there.
+constexpr double kRoundRectangleStepCost = 0.6;
 template <class Cfg, int kRows>
 using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
                                  Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
@@ -249,8 +263,11 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
     if (params.vector_input) {
       if constexpr (kRectangleRows<Cfg> > 0) {
         using Rectangles = RectanglesOf<Cfg, kRectangleRows<Cfg>>;
+        const bool faster_steps = Rectangles::kRoundSteps > 1 && facts.sm90a &&
+                                  grid_blocks<Cfg>(params) >= 2 * static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
         const LaunchPlan consecutive = plan_launch<Cfg, true>(params, facts);
-        const LaunchPlan rectangles = plan_launch<Rectangles, true>(params, facts);
+        const LaunchPlan rectangles =
+            plan_launch<Rectangles, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
         const int forced = forced_tile_order.load(std::memory_order_relaxed);
         if (forced == 2 || (forced == 0 && rectangles.cost <= consecutive.cost))
           return launch_kernel<Rectangles, true>(params, rectangles, facts, stream);
