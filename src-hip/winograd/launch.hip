@@ -32,8 +32,9 @@ template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 16, 16, 4, tru
 template <> struct TileConfig<4, false> : BuiltTile<FusedConfig<4, 16, 16, 4, false, false>> {};
 #else   // !NOVA_WINO_SMALL_SHARED: NVIDIA's up to 227 KB per block
 // Compensated F6 and F4 have no room left in shared memory for staged input tiles.
-// F(2,3): four U buffers (and three V buffers), since its warpgroup products read U and V from shared memory while
-// the next step is prepared, and then a step needs no closing barrier. 16 warps (4 warpgroups of 4 positions, ~100
+// F(2,3): four U buffers (and three V buffers; four of each as two rounds of two steps for rectangles on sm_90a), since
+// its warpgroup products read U and V from shared memory while the next step is prepared, and then a step needs no
+// closing barrier. 16 warps (4 warpgroups of 4 positions, ~100
 // registers): 3–12 % faster than 8 at batch 1 and on small layers, equal on the large batch-32 ones (H200,
 // bench/NOTES.md v19).
 template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 16, false, true, 4>> {};
