@@ -34,9 +34,8 @@ template <> struct TileConfig<4, false> : BuiltTile<FusedConfig<4, 16, 16, 4, fa
 // Compensated F6 and F4 have no room left in shared memory for staged input tiles.
 // F(2,3): four U buffers (and three V buffers; four of each as two rounds of two steps for rectangles on sm_90a), since
 // its warpgroup products read U and V from shared memory while the next step is prepared, and then a step needs no
-// closing barrier. 16 warps (4 warpgroups of 4 positions, ~100
-// registers): 3–12 % faster than 8 at batch 1 and on small layers, equal on the large batch-32 ones (H200,
-// bench/NOTES.md v19).
+// closing barrier. 16 warps (4 warpgroups of 4 positions, ~100 registers): 3–12 % faster than 8 at batch 1 and on
+// small layers, equal on the large batch-32 ones (H200, bench/NOTES.md v19).
 template <> struct TileConfig<2, false> : BuiltTile<FusedConfig<2, 64, 32, 16, false, true, 4>> {};
 template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, true, true, 1>> {};
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
@@ -212,7 +211,8 @@ constexpr int kRectangleRows =
 // A step of rectangles in rounds of two steps (FusedConfig::kRoundSteps, sm_90a only) against a step of consecutive
 // tiles, in a grid of two or more waves of the latter, where steps set the pace: fitted on F(2,3) batch 32 forced each
 // way on an H200 (bench/NOTES.md v22: VGG-16 256×56 353 vs 485 µs, ResNet-50 64×56 44.7 vs 46.4, 512×7 (one wave)
-// 44.6 vs 37.4). On smaller grids the model's fixed costs decide, and rectangles took 0–5 % longer there.
+// 44.6 vs 37.4). On smaller grids the model's fixed costs decide: rectangles forced there took 0–5 % longer at
+// batch 1.
 constexpr double kRoundRectangleStepCost = 0.6;
 template <class Cfg, int kRows>
 using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
