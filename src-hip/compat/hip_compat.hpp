@@ -164,36 +164,53 @@ inline bool cluster_launch_supported(int device) {
 
 #if defined(__CUDACC__) || defined(__HIPCC__) || defined(__HIP__)
 #if defined(NOVA_PLATFORM_NVIDIA)
-// A launch configuration with clusters of cluster_z consecutive blocks along the grid's z; `attribute` holds them.
-inline cudaLaunchConfig_t cluster_z_config(dim3 grid, dim3 block, size_t shared_bytes, hipStream_t stream,
-                                           unsigned cluster_z, cudaLaunchAttribute& attribute) {
-  attribute = cudaLaunchAttribute{};
-  attribute.id = cudaLaunchAttributeClusterDimension;
-  attribute.val.clusterDim.x = 1;
-  attribute.val.clusterDim.y = 1;
-  attribute.val.clusterDim.z = cluster_z;
+// A launch configuration with clusters of cluster_z consecutive blocks along the grid's z (none when cluster_z is
+// 1) and, when overlap_previous, programmatic dependent launch (sm_90+): the kernel may start while the stream's
+// previous kernel finishes and must call dependent_launch::wait() before it touches memory that kernel wrote.
+// `attributes` holds what the configuration points to.
+inline cudaLaunchConfig_t launch_config(dim3 grid, dim3 block, size_t shared_bytes, hipStream_t stream,
+                                        unsigned cluster_z, bool overlap_previous, cudaLaunchAttribute (&attributes)[2]) {
   cudaLaunchConfig_t config{};
   config.gridDim = grid;
   config.blockDim = block;
   config.dynamicSmemBytes = shared_bytes;
   config.stream = stream;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
+  config.attrs = attributes;
+  config.numAttrs = 0;
+  if (cluster_z > 1) {
+    cudaLaunchAttribute& cluster = attributes[config.numAttrs++];
+    cluster = cudaLaunchAttribute{};
+    cluster.id = cudaLaunchAttributeClusterDimension;
+    cluster.val.clusterDim.x = 1;
+    cluster.val.clusterDim.y = 1;
+    cluster.val.clusterDim.z = cluster_z;
+  }
+  if (overlap_previous) {
+    cudaLaunchAttribute& overlap = attributes[config.numAttrs++];
+    overlap = cudaLaunchAttribute{};
+    overlap.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    overlap.val.programmaticStreamSerializationAllowed = 1;
+  }
   return config;
 }
 #endif  // NOVA_PLATFORM_NVIDIA
 
-// Launches `kernel` with clusters of cluster_z consecutive blocks along the grid's z (grid.z % cluster_z == 0).
+// Launches `kernel` with clusters of cluster_z consecutive blocks along the grid's z (grid.z % cluster_z == 0; 1:
+// no clusters) and, when overlap_previous (NVIDIA sm_90+ only), overlapping the stream's previous kernel (see
+// launch_config). Elsewhere clusters are unsupported and overlap_previous is ignored.
 template <class... Args>
-hipError_t launch_with_cluster_z(void (*kernel)(Args...), dim3 grid, dim3 block, size_t shared_bytes,
-                                 hipStream_t stream, unsigned cluster_z, Args... args) {
+hipError_t launch_kernel_ex(void (*kernel)(Args...), dim3 grid, dim3 block, size_t shared_bytes, hipStream_t stream,
+                            unsigned cluster_z, bool overlap_previous, Args... args) {
 #if defined(NOVA_PLATFORM_NVIDIA)
-  cudaLaunchAttribute attribute;
-  const cudaLaunchConfig_t config = cluster_z_config(grid, block, shared_bytes, stream, cluster_z, attribute);
+  cudaLaunchAttribute attributes[2];
+  const cudaLaunchConfig_t config =
+      launch_config(grid, block, shared_bytes, stream, cluster_z, overlap_previous, attributes);
   return cudaLaunchKernelEx(&config, kernel, args...);
 #else   // !NOVA_PLATFORM_NVIDIA
-  (void)kernel, (void)grid, (void)block, (void)shared_bytes, (void)stream, (void)cluster_z;
-  return hipErrorNotSupported;
+  (void)overlap_previous;
+  if (cluster_z > 1) return hipErrorNotSupported;
+  kernel<<<grid, block, shared_bytes, stream>>>(args...);
+  return hipGetLastError();
 #endif  // NOVA_PLATFORM_NVIDIA
 }
 
@@ -202,9 +219,9 @@ hipError_t launch_with_cluster_z(void (*kernel)(Args...), dim3 grid, dim3 block,
 template <class... Args>
 int max_active_clusters(void (*kernel)(Args...), dim3 block, size_t shared_bytes, unsigned cluster_z) {
 #if defined(NOVA_PLATFORM_NVIDIA)
-  cudaLaunchAttribute attribute;
+  cudaLaunchAttribute attributes[2];
   const cudaLaunchConfig_t config =
-      cluster_z_config(dim3(1, 1, cluster_z), block, shared_bytes, nullptr, cluster_z, attribute);
+      launch_config(dim3(1, 1, cluster_z), block, shared_bytes, nullptr, cluster_z, false, attributes);
   int clusters = 0;
   return cudaOccupancyMaxActiveClusters(&clusters, kernel, &config) == cudaSuccess ? clusters : 0;
 #else   // !NOVA_PLATFORM_NVIDIA
@@ -271,6 +288,22 @@ __device__ inline const T* map_rank(const T* local, unsigned rank) {
 }
 }  // namespace cluster
 #endif  // NOVA_ARCH_NV_HOPPER
+
+// Programmatic dependent launch (NVIDIA sm_90+; no-ops elsewhere), for kernels launched with overlap_previous
+// (launch_kernel_ex): release() lets the stream's next such kernel start its blocks once every block of this one
+// has released or ended; wait() returns once the previous kernel has completed and its writes are visible.
+namespace dependent_launch {
+__device__ inline void release() {
+#if defined(NOVA_ARCH_NV_HOPPER)
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif  // NOVA_ARCH_NV_HOPPER
+}
+__device__ inline void wait() {
+#if defined(NOVA_ARCH_NV_HOPPER)
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif  // NOVA_ARCH_NV_HOPPER
+}
+}  // namespace dependent_launch
 
 }  // namespace nova
 

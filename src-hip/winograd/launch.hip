@@ -59,7 +59,8 @@ struct DeviceFacts {
   int sms = 0;
   bool clusters = false;
   int shared_per_block = 0;  // bytes a block may use, opted in (H100/H200 227 KB, A100 163 KB, sm_86/89 99 KB)
-  bool sm90a = false;        // compute capability 9.0: the kernels' sm_90a code runs (wgmma, tensor copies, rounds)
+  bool sm90a = false;        // compute capability 9.0: the kernels' sm_90a code runs (wgmma, tensor copies, rounds,
+                             // launches that overlap the previous kernel)
 };
 
 hipError_t device_facts(DeviceFacts* facts) {
@@ -246,11 +247,8 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   TensorMap input_map{};
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
   const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
-  if (params.c_split > 1)
-    return launch_with_cluster_z(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
-                                 static_cast<unsigned>(params.c_split), params, input_map);
-  kernel<<<grid, Cfg::kThreads, Cfg::kSharedBytes, stream>>>(params, input_map);
-  return hipGetLastError();
+  return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
+                          static_cast<unsigned>(params.c_split), facts.sm90a, params, input_map);
 }
 
 template <class Cfg, bool kStaged>

@@ -555,6 +555,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
+  // Launched overlapping the stream's previous kernel (launch.hip): the next kernel may start its blocks as soon
+  // as every block of this one runs; nothing before dependent_launch::wait() below reads device memory that a
+  // previous kernel may write (x, U, bias) or writes any.
+  dependent_launch::release();
   compute_tile_info<Cfg>(p, info);
   const InputRegion region = block_input_region<Cfg>(p);
   [[maybe_unused]] constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
@@ -628,6 +632,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   const int rank = static_cast<int>(blockIdx.z);
   const int first_step = steps * rank / p.c_split, block_steps = steps * (rank + 1) / p.c_split - first_step;
   const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
+  dependent_launch::wait();
 #if defined(NOVA_MMA_WGMMA)
   if constexpr (kRegionTensor) {
     // Rounds of Cfg::kRoundSteps steps. Every copy is one thread's bulk or tensor copy counted on its buffer's barrier:
