@@ -175,8 +175,12 @@ template <class Cfg>
 constexpr bool kSixteenWarpF2 = Cfg::kM == 2 && Cfg::kWarps == 16;
 template <class Cfg>
 constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
+// F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 since its launches overlap the previous kernel (v23:
+// split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4).
 template <class Cfg>
-constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : 2.0;
+constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 8 && !Cfg::kCompensated;
+template <class Cfg>
+constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : kNarrowF2<Cfg> ? 6.0 : 2.0;
 
 // step_cost: the time of one of this tile's steps in the model's steps (below 1 for a tile whose steps are faster than
 // the one the constants were fitted on).
@@ -219,6 +223,7 @@ template <class Cfg, int kRows>
 using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
                                  Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
 std::atomic<int> forced_tile_order{0};
+std::atomic<int> forced_overlap{0};
 std::atomic<int> forced_f2_block{0};
 
 // The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
@@ -247,8 +252,10 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   TensorMap input_map{};
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
   const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
+  const int forced_overlap_mode = forced_overlap.load(std::memory_order_relaxed);
+  const bool overlap = facts.sm90a && forced_overlap_mode != 1;
   return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
-                          static_cast<unsigned>(params.c_split), facts.sm90a, params, input_map);
+                          static_cast<unsigned>(params.c_split), overlap, params, input_map);
 }
 
 template <class Cfg, bool kStaged>
@@ -332,6 +339,8 @@ void wino_force_c_split(int split) {
 }
 
 void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || order == 2 ? order : 0); }
+
+void wino_force_overlap(int mode) { forced_overlap.store(mode == 1 || mode == 2 ? mode : 0); }
 
 void wino_force_f2_block(int channels) { forced_f2_block.store(channels == 32 || channels == 64 ? channels : 0); }
 

@@ -52,6 +52,10 @@ void wino_force_tile_order(int order);
 // where it fits the device); any other value restores the measured choice.
 void wino_force_f2_block(int channels);
 
+// For benchmarks, process-wide: later fused launches overlap the stream's previous kernel (programmatic dependent
+// launch, sm_90a) never (1) or where the device allows it (2); any other value restores the measured choice.
+void wino_force_overlap(int mode);
+
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be
 // checked on a larger one; 0 restores the device's limit.

@@ -555,10 +555,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
-  // Launched overlapping the stream's previous kernel (launch.hip): the next kernel may start its blocks as soon
-  // as every block of this one runs; nothing before dependent_launch::wait() below reads device memory that a
-  // previous kernel may write (x, U, bias) or writes any.
-  dependent_launch::release();
+  // Launched overlapping the stream's previous kernel (launch.hip): nothing before dependent_launch::wait() below
+  // reads device memory that a previous kernel may write (x, U, bias) or writes any.
   compute_tile_info<Cfg>(p, info);
   const InputRegion region = block_input_region<Cfg>(p);
   [[maybe_unused]] constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
@@ -771,6 +769,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     __syncthreads();  // the other warpgroup's last products may still read V, which the epilogue storage overlays
   }
 #endif  // NOVA_MMA_WGMMA
+
+  // The next kernel's blocks may start once every block of this one is past its main loop: released earlier, they
+  // sat beside this kernel's blocks where two fit an SM and slowed them (bench/NOTES.md v23).
+  dependent_launch::release();
 
   // Where a warpgroup's positions are one row r of the α × α (F(2,3)'s 16 warps: ξ = 4r + q), its threads hold
   // the same (k, tile) elements of the whole row and apply the output transform's right half, T(r, j) =

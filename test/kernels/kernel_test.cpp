@@ -1,7 +1,7 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
-// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2]
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2] [--overlap 1|2]
 //                  [--split 1|2|4|8] [--f2-block 32|64] [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
 #include <cmath>
@@ -281,6 +281,8 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       // Small grids either side of F(2,3)'s block rule (under 8 blocks of the 64-channel tile, and 8).
       {"densenet 192-48x28", 1, 192, 28, 48}, {"densenet 192-48x14", 1, 192, 14, 48},
       {"densenet 192-48x7", 1, 192, 7, 48},   {"resnet50 512x7", 1, 512, 7, 512},
+      {"esrgan 64-32x128", 1, 64, 128, 32},   {"esrgan 160-32x128", 1, 160, 128, 32},
+      {"sd15 1280x8", 1, 1280, 8, 1280},
   };
   std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, 4 rotating inputs)\n%-18s %3s", "layer", "N");
   for (const auto& v : variants) std::printf(" %10s", v.name.c_str());
@@ -391,6 +393,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--split") && i + 1 < argc) nova::wino_force_c_split(std::atoi(argv[++i]));
     // --f2-block 32|64: F(2,3)'s block of 32 or 64 output channels everywhere (for A/B timing).
     if (!std::strcmp(argv[i], "--f2-block") && i + 1 < argc) nova::wino_force_f2_block(std::atoi(argv[++i]));
+    // --overlap 1|2: fused launches never / always overlap the previous kernel (for A/B timing).
+    if (!std::strcmp(argv[i], "--overlap") && i + 1 < argc) nova::wino_force_overlap(std::atoi(argv[++i]));
     if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
   }
   try {
