@@ -223,7 +223,7 @@ template <class Cfg, int kRows>
 using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
                                  Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
 std::atomic<int> forced_tile_order{0};
-std::atomic<int> forced_overlap{0};
+std::atomic<bool> overlap_disabled{false};
 std::atomic<int> forced_f2_block{0};
 
 // The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
@@ -252,8 +252,7 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   TensorMap input_map{};
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
   const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
-  const int forced_overlap_mode = forced_overlap.load(std::memory_order_relaxed);
-  const bool overlap = facts.sm90a && forced_overlap_mode != 1;
+  const bool overlap = facts.sm90a && !overlap_disabled.load(std::memory_order_relaxed);
   return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
                           static_cast<unsigned>(params.c_split), overlap, params, input_map);
 }
@@ -340,7 +339,7 @@ void wino_force_c_split(int split) {
 
 void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || order == 2 ? order : 0); }
 
-void wino_force_overlap(int mode) { forced_overlap.store(mode == 1 || mode == 2 ? mode : 0); }
+void wino_disable_overlap(bool disabled) { overlap_disabled.store(disabled); }
 
 void wino_force_f2_block(int channels) { forced_f2_block.store(channels == 32 || channels == 64 ? channels : 0); }
 

@@ -52,9 +52,9 @@ void wino_force_tile_order(int order);
 // where it fits the device); any other value restores the measured choice.
 void wino_force_f2_block(int channels);
 
-// For benchmarks, process-wide: later fused launches overlap the stream's previous kernel (programmatic dependent
-// launch, sm_90a) never (1) or where the device allows it (2); any other value restores the measured choice.
-void wino_force_overlap(int mode);
+// For benchmarks, process-wide: when `disabled`, later fused launches no longer overlap the stream's previous kernel
+// (programmatic dependent launch, which they use wherever the device runs sm_90a code).
+void wino_disable_overlap(bool disabled);
 
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be

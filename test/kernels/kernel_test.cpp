@@ -1,7 +1,7 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
-// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2] [--overlap 1|2]
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2] [--no-overlap]
 //                  [--split 1|2|4|8] [--f2-block 32|64] [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
 #include <cmath>
@@ -393,8 +393,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--split") && i + 1 < argc) nova::wino_force_c_split(std::atoi(argv[++i]));
     // --f2-block 32|64: F(2,3)'s block of 32 or 64 output channels everywhere (for A/B timing).
     if (!std::strcmp(argv[i], "--f2-block") && i + 1 < argc) nova::wino_force_f2_block(std::atoi(argv[++i]));
-    // --overlap 1|2: fused launches never / always overlap the previous kernel (for A/B timing).
-    if (!std::strcmp(argv[i], "--overlap") && i + 1 < argc) nova::wino_force_overlap(std::atoi(argv[++i]));
+    // --no-overlap: fused launches do not overlap the previous kernel (for A/B timing).
+    if (!std::strcmp(argv[i], "--no-overlap")) nova::wino_disable_overlap(true);
     if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
   }
   try {
