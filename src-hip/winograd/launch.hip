@@ -177,6 +177,7 @@ template <class Cfg>
 constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
 // F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 since its launches overlap the previous kernel (v23:
 // split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4).
+// NarrowF2's shape spelled out, since the 64 KB build has no NarrowF2 (and no clusters to split over).
 template <class Cfg>
 constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 8 && !Cfg::kCompensated;
 template <class Cfg>

@@ -21,6 +21,9 @@
 // its shared memory (the output transform is linear), and after a cluster barrier each block sums its share of
 // the tiles over the cluster's shared memories and stores them. This fills the device when the grid is small
 // (batch 1) without a workspace in device memory.
+// On sm_90a the kernel is launched overlapping the stream's previous kernel (programmatic dependent launch): a
+// block reads and writes device memory only after dependent_launch::wait() and lets the next kernel start once past
+// its main loop (dependent_launch::release()).
 // Nothing but the input, U and the output touches device memory. Shared memory is a union of the main-loop
 // and the epilogue storage. Compensated mode keeps V and U as fp16 hi + fp16 lo and accumulates
 // hi·hi + hi·lo + lo·hi.
