@@ -92,6 +92,7 @@ hipError_t device_facts(DeviceFacts* facts) {
 }
 
 std::atomic<int> forced_c_split{0};
+std::atomic<bool> forced_mixed_split{false};
 std::atomic<int> forced_shared_limit{0};
 
 // Shared memory one block of the tile takes (its dynamic storage, the TileInfo array and any copy barriers),
@@ -140,15 +141,17 @@ hipError_t raise_shared_limit(int device) {
   return hipSuccess;
 }
 
+constexpr int kMaxSplit = 8;  // blocks per cluster that every sm_90 device runs (the portable cluster size)
+
 // Blocks of the kernel that run at once in clusters of `split` (1: no clusters), asked of the runtime once per
-// kernel, device and split: clusters of 8 fill fewer SMs than SMs × blocks per SM suggests (a cluster's blocks
-// share one GPC; bench/NOTES.md, "The channel-split model counts the clusters the device holds").
+// kernel, device and split: clusters fill fewer SMs than SMs × blocks per SM suggests (a cluster's blocks share one
+// GPC; bench/NOTES.md, "The channel-split model counts the clusters the device holds").
 template <class Cfg, bool kStaged>
 int64_t resident_blocks(int split, const DeviceFacts& facts) {
   const int64_t unclustered = static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
   if (split == 1) return unclustered;
-  static std::atomic<int> clusters[kMaxDevices][3];  // splits 2, 4, 8; 0 = not asked yet
-  const int slot = split == 2 ? 0 : split == 4 ? 1 : 2;
+  static std::atomic<int> clusters[kMaxDevices][kMaxSplit + 1];  // by split; 0 = not asked yet
+  const int slot = split;
   int known = facts.device < kMaxDevices ? clusters[facts.device][slot].load(std::memory_order_acquire) : 0;
   if (known == 0) {
     known = -1;  // unknown: fall back to the unclustered count
@@ -159,16 +162,18 @@ int64_t resident_blocks(int split, const DeviceFacts& facts) {
     }
     if (facts.device < kMaxDevices) clusters[facts.device][slot].store(known, std::memory_order_release);
   }
-  return known > 0 ? static_cast<int64_t>(known) * split : unclustered;
+  return known > 0 ? static_cast<int64_t>(known) * split : unclustered / split * split;
 }
 
-// A launch's channel split (blocks per cluster that share a block tile's channel steps, wino_fused.hpp) and its
-// modelled cost: waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial
-// outputs; the constants are step-equivalents, checked against a measured sweep of every split on an H200
-// (bench/NOTES.md, channel split; for F(2,3)'s 64-channel block on 16 warps, whose steps are shorter, v19b's sweep,
-// its reduction cost lowered from 6 to 5.5 in v20).
+// A launch's channel split (blocks per cluster that share a block tile's channel steps, wino_fused.hpp), how many
+// rows of k blocks are not split (each block of their clusters taking a whole block tile), and its modelled cost: waves × (steps per
+// block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs; the constants are
+// step-equivalents, checked against a measured sweep of every split on an H200 (bench/NOTES.md, channel split; for
+// F(2,3)'s 64-channel block on 16 warps, whose steps are shorter, v19b's sweep, its reduction cost lowered from 6 to
+// 5.5 in v20).
 struct LaunchPlan {
   int c_split = 1;
+  int unsplit_rows = 0;
   double cost = 0;
 };
 template <class Cfg>
@@ -185,24 +190,42 @@ constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : kNarrowF2<Cfg> ? 6.0
 
 // step_cost: the time of one of this tile's steps in the model's steps (below 1 for a tile whose steps are faster than
 // the one the constants were fitted on).
+// The candidates: splits of 1, 2, 4, 8 blocks per cluster on every block tile; with fill_waves also splits of 3, 5, 6
+// and 7, and grids whose first rows of k blocks, as many as whole waves hold, are unsplit and the rest split (their
+// last wave, split, fills the device where an unsplit one would leave SMs idle). Powers of two first: a later
+// candidate must cost less (measured on an H200, bench/NOTES.md v24: at equal modelled cost split 6 ran 16 % slower
+// than 8 on DenseNet-161 192→48 14² batch 1).
 template <class Cfg, bool kStaged>
-LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts, double step_cost = 1.0) {
-  const int64_t blocks = grid_blocks<Cfg>(params);
+LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts, double step_cost, bool fill_waves) {
+  const int64_t tile_blocks = wino::tile_blocks<Cfg>(params);
+  const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
-  const auto cost = [&](int split) {
+  const auto plan = [&](int split, int unsplit_rows) {
     const int64_t resident = resident_blocks<Cfg, kStaged>(split, facts);
-    const int64_t waves = (blocks * split + resident - 1) / resident;
-    return static_cast<double>(waves) *
-           ((steps + split - 1) / split * step_cost + kFixedSteps<Cfg> + (split > 1 ? kReduceSteps<Cfg> : 0.0));
+    const auto waves_cost = [&](int64_t blocks, int block_steps, bool reduces) {
+      return static_cast<double>((blocks + resident - 1) / resident) *
+             (block_steps * step_cost + kFixedSteps<Cfg> + (reduces ? kReduceSteps<Cfg> : 0.0));
+    };
+    LaunchPlan plan{split, split == 1 ? k_blocks : unsplit_rows, 0.0};
+    if (plan.unsplit_rows > 0) plan.cost += waves_cost(plan.unsplit_rows * tile_blocks, steps, false);
+    if (plan.unsplit_rows < k_blocks)
+      plan.cost += waves_cost((k_blocks - plan.unsplit_rows) * tile_blocks * split, (steps + split - 1) / split, true);
+    return plan;
   };
   const int forced = forced_c_split.load(std::memory_order_relaxed);
   if (!facts.clusters || forced > 0) {
     const int split = facts.clusters && forced <= steps ? forced : 1;
-    return {split, cost(split)};
+    return plan(split, forced_mixed_split.load(std::memory_order_relaxed) ? k_blocks / 2 : 0);
   }
-  LaunchPlan best{1, cost(1)};
-  for (int split = 2; split <= 8 && split <= steps; split *= 2)
-    if (const double c = cost(split); c < best.cost) best = {split, c};
+  LaunchPlan best = plan(1, k_blocks);
+  for (const int split : {2, 4, 8, 3, 5, 6, 7}) {
+    if (split > steps || (!fill_waves && (split & (split - 1)) != 0)) continue;
+    if (const LaunchPlan uniform = plan(split, 0); uniform.cost < best.cost) best = uniform;
+    const int64_t resident = resident_blocks<Cfg, kStaged>(split, facts);
+    const int64_t whole_wave_rows = tile_blocks * k_blocks / resident * resident / tile_blocks;
+    if (fill_waves && whole_wave_rows > 0 && whole_wave_rows < k_blocks)
+      if (const LaunchPlan mixed = plan(split, static_cast<int>(whole_wave_rows)); mixed.cost < best.cost) best = mixed;
+  }
   return best;
 }
 
@@ -242,17 +265,21 @@ template <class Cfg, bool kStaged>
 hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const DeviceFacts& facts, hipStream_t stream) {
   const auto kernel = wino::wino_fused_fp16_nhwc<Cfg, kStaged>;
   NOVA_HIP_RETURN_IF_ERROR((raise_shared_limit<Cfg, kStaged>(facts.device)));
-  const int64_t tile_blocks = wino::tile_blocks<Cfg>(params);
+  params.tile_blocks = wino::tile_blocks<Cfg>(params);
+  params.c_split = plan.c_split;
+  params.unsplit_rows = plan.unsplit_rows;
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
+  // Unsplit rows need only tile_blocks / c_split clusters (rounded up; the spare blocks return at once).
+  const int64_t grid_x =
+      plan.unsplit_rows < k_blocks ? params.tile_blocks : (params.tile_blocks + plan.c_split - 1) / plan.c_split;
   // The grid's x dimension takes up to 2^31 − 1 blocks: more tiles than that (> 3·10^10) fit no device memory.
-  if (tile_blocks > 0x7fffffff) return hipErrorInvalidValue;
+  if (grid_x > 0x7fffffff) return hipErrorInvalidValue;
 #if defined(NOVA_WINO_SMALL_SHARED)
   static_assert(block_shared_bytes<Cfg>() <= 64 * 1024, "the tile must fit 64 KB of shared memory");
 #endif  // NOVA_WINO_SMALL_SHARED
-  params.c_split = plan.c_split;
   TensorMap input_map{};
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
-  const dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
+  const dim3 grid(static_cast<unsigned>(grid_x), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
   const bool overlap = facts.sm90a && !overlap_disabled.load(std::memory_order_relaxed);
   return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
                           static_cast<unsigned>(params.c_split), overlap, params, input_map);
@@ -260,7 +287,7 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
 
 template <class Cfg, bool kStaged>
 hipError_t plan_and_launch(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
-  return launch_kernel<Cfg, kStaged>(params, plan_launch<Cfg, kStaged>(params, facts), facts, stream);
+  return launch_kernel<Cfg, kStaged>(params, plan_launch<Cfg, kStaged>(params, facts, 1.0, true), facts, stream);
 }
 
 template <class Cfg>
@@ -271,13 +298,17 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         using Rectangles = RectanglesOf<Cfg, kRectangleRows<Cfg>>;
         const bool faster_steps = Rectangles::kRoundSteps > 1 && facts.sm90a &&
                                   grid_blocks<Cfg>(params) >= 2 * static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
-        const LaunchPlan consecutive = plan_launch<Cfg, true>(params, facts);
-        const LaunchPlan rectangles =
-            plan_launch<Rectangles, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
+        const double rectangle_step_cost = faster_steps ? kRoundRectangleStepCost : 1.0;
+        // The tile order by the uniform splits the rule was measured with (bench/NOTES.md v24: consecutive tiles
+        // with a filled last wave, modelled 6 % cheaper than rectangles, ran 40 % slower on ResNet-50 256×14 batch
+        // 32), then the chosen order's split with every candidate.
         const int forced = forced_tile_order.load(std::memory_order_relaxed);
-        if (forced == 2 || (forced == 0 && rectangles.cost <= consecutive.cost))
-          return launch_kernel<Rectangles, true>(params, rectangles, facts, stream);
-        return launch_kernel<Cfg, true>(params, consecutive, facts, stream);
+        if (forced == 2 ||
+            (forced == 0 && plan_launch<Rectangles, true>(params, facts, rectangle_step_cost, false).cost <=
+                                plan_launch<Cfg, true>(params, facts, 1.0, false).cost))
+          return launch_kernel<Rectangles, true>(
+              params, plan_launch<Rectangles, true>(params, facts, rectangle_step_cost, true), facts, stream);
+        return plan_and_launch<Cfg, true>(params, facts, stream);
       }
       return plan_and_launch<Cfg, true>(params, facts, stream);
     }
@@ -334,8 +365,9 @@ hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, 
 
 }  // namespace
 
-void wino_force_c_split(int split) {
-  forced_c_split.store(split == 1 || split == 2 || split == 4 || split == 8 ? split : 0);
+void wino_force_c_split(int split, bool mixed) {
+  forced_c_split.store(split >= 1 && split <= kMaxSplit ? split : 0);
+  forced_mixed_split.store(mixed);
 }
 
 void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || order == 2 ? order : 0); }

@@ -38,10 +38,11 @@ hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const Co
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* bias_fp16_or_null, void* y,
                                  const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream);
 
-// For benchmarks and tests, process-wide: every later fused launch uses this channel split (1, 2, 4 or 8 blocks per
-// cluster, where the device has clusters and the layer has that many channel steps); any other value restores the
-// measured choice.
-void wino_force_c_split(int split);
+// For benchmarks and tests, process-wide: every later fused launch uses this channel split (1 to 8 blocks per cluster,
+// where the device has clusters and the layer has that many channel steps) on every block tile, or with `mixed` only
+// on the second half of the k blocks (clusters of as many blocks take the first half's block tiles whole); any other
+// split restores the measured choice.
+void wino_force_c_split(int split, bool mixed = false);
 
 // For benchmarks and tests, process-wide: how later F(2,3) launches with staged input take their tiles: 1 always
 // consecutive tiles, 2 always rectangles of tiles (their input region staged once), any other value the measured

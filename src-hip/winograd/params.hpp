@@ -41,7 +41,12 @@ struct Params {
   int c_pad;             // c rounded up to kChannelStep (the U row length)
   int64_t tiles_total;   // n · tiles_h · tiles_w
   int64_t u_plane;       // elements of one U plane (u_plane_elements): offset of the lo plane
-  int c_split;           // blocks of one cluster that share a block tile's channels (1: no split; see launch.hip)
+  // The grid (launch.hip): x tile blocks, y k blocks, clusters of c_split blocks along z (1: no split). In rows
+  // y < unsplit_rows each block of a cluster takes its own tile block (x·c_split + z); in the others a cluster's
+  // blocks share tile block x, each reducing its share of the channel steps.
+  int64_t tile_blocks;  // tile blocks per k block (tile_blocks<Cfg>)
+  int unsplit_rows;
+  int c_split;
   bool relu;
   bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
 };
@@ -93,6 +98,8 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
   p.c_pad = round_up(s.c, kChannelStep);
   p.tiles_total = static_cast<int64_t>(s.n) * p.tiles_h * p.tiles_w;
   p.u_plane = u_plane_elements(m, s.k, s.c);
+  p.tile_blocks = 0;  // set by the launcher with the split
+  p.unsplit_rows = 0;
   p.c_split = 1;
   p.relu = relu;
   p.vector_input = s.c % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;

@@ -16,11 +16,12 @@
 //                        64-channel blocks) warpgroup w / 4 a share of the positions and warp w 16 channels
 //   then transform_output Y = Aᵀ M A (fp32, through shared memory; F(2,3)'s 16-warp block applies M A in registers
 //   first) and the epilogue (bias, ReLU, fp16 store).
-// Channel split (Params::c_split > 1, NVIDIA sm_90+): the c_split blocks of a cluster (blockIdx.z = rank) share
+// Channel split (Params::c_split > 1, NVIDIA sm_90+): the c_split blocks of a split cluster (blockIdx.z = rank) share
 // one block tile, each reducing its own range of channel steps; each transforms its partial M to a partial Y in
 // its shared memory (the output transform is linear), and after a cluster barrier each block sums its share of
 // the tiles over the cluster's shared memories and stores them. This fills the device when the grid is small
-// (batch 1) without a workspace in device memory.
+// (batch 1) without a workspace in device memory. A grid's first rows of k blocks may be unsplit, each block of a
+// cluster taking a whole block tile, so that only its last wave is split and fills the device (block_tile_index).
 // On sm_90a the kernel is launched overlapping the stream's previous kernel (programmatic dependent launch): a
 // block reads and writes device memory only after dependent_launch::wait() and lets the next kernel start once past
 // its main loop (dependent_launch::release()).
@@ -163,6 +164,18 @@ struct FusedConfig {
   static constexpr size_t kSharedBytes = sizeof(SharedStorage);
 };
 
+// A block's tile: tile block (below Params::tile_blocks; past it for the spare blocks of an unsplit row) and k
+// block blockIdx.y. Unsplit rows (blockIdx.y < unsplit_rows) give each block of a cluster its own tile block.
+__device__ inline bool block_unsplit(const Params& p) { return static_cast<int>(blockIdx.y) < p.unsplit_rows; }
+__device__ inline int64_t block_tile_index(const Params& p) {
+  return block_unsplit(p) ? static_cast<int64_t>(blockIdx.x) * p.c_split + blockIdx.z : blockIdx.x;
+}
+
+// The blocks that share this block's tile (1: unsplit) and this block's rank among them; it reduces the channel
+// steps [steps·rank/split, steps·(rank + 1)/split).
+__device__ inline int block_split(const Params& p) { return block_unsplit(p) ? 1 : p.c_split; }
+__device__ inline int block_rank(const Params& p) { return block_unsplit(p) ? 0 : static_cast<int>(blockIdx.z); }
+
 // Where one tile of the block reads and writes, computed once per block (no divisions in the main loop).
 struct TileInfo {
   int64_t input_offset;   // element offset of input pixel (row − pad_h, col − pad_w) at channel 0; may be < 0
@@ -206,11 +219,11 @@ __device__ inline bool block_tile(const Params& p, int64_t block, int t, int& im
 }
 
 template <class Cfg>
-__device__ inline void compute_tile_info(const Params& p, TileInfo* info) {
+__device__ inline void compute_tile_info(const Params& p, int64_t tile_block, TileInfo* info) {
   for (int t = threadIdx.x; t < Cfg::kBlockTiles; t += Cfg::kThreads) {
     TileInfo ti{0, 0, 0u, 0u, 0, 0};
     int image, tile_row, tile_col;
-    if (block_tile<Cfg>(p, blockIdx.x, t, image, tile_row, tile_col)) {
+    if (block_tile<Cfg>(p, tile_block, t, image, tile_row, tile_col)) {
       const int row = tile_row * Cfg::kM, col = tile_col * Cfg::kM;
       const int ih0 = row - p.pad_h, iw0 = col - p.pad_w;
       ti.input_offset = ((static_cast<int64_t>(image) * p.h + ih0) * p.w + iw0) * p.c;
@@ -234,9 +247,9 @@ struct InputRegion {
 };
 
 template <class Cfg>
-__device__ inline InputRegion block_input_region(const Params& p) {
+__device__ inline InputRegion block_input_region(const Params& p, int64_t tile_block) {
   int image = 0, tile_row = 0, tile_col = 0;
-  if constexpr (Cfg::kRegion) block_tile<Cfg>(p, blockIdx.x, 0, image, tile_row, tile_col);
+  if constexpr (Cfg::kRegion) block_tile<Cfg>(p, tile_block, 0, image, tile_row, tile_col);
   return {static_cast<int64_t>(image) * p.h * p.w * p.c, image, tile_row * Cfg::kM - p.pad_h,
           tile_col * Cfg::kM - p.pad_w};
 }
@@ -528,18 +541,18 @@ __device__ inline void transform_block_outputs(const Params& p, const typename C
 // this block sums its share of the tiles over the cluster and stores them.
 template <class Cfg>
 __device__ inline void reduce_cluster_and_store(const Params& p, const typename Cfg::EpilogueStorage& s,
-                                                const TileInfo* info, int k0, int rank) {
+                                                const TileInfo* info, int k0, int rank, int split) {
   constexpr int kOutputs = Cfg::kM * Cfg::kM;
-  const int tiles_per_rank = Cfg::kBlockTiles / p.c_split;
-  for (int e = threadIdx.x; e < tiles_per_rank * kOutputs * Cfg::kBlockK; e += Cfg::kThreads) {
+  const int first_tile = Cfg::kBlockTiles * rank / split, tiles = Cfg::kBlockTiles * (rank + 1) / split - first_tile;
+  for (int e = threadIdx.x; e < tiles * kOutputs * Cfg::kBlockK; e += Cfg::kThreads) {
     const int k_local = e % Cfg::kBlockK, rest = e / Cfg::kBlockK;
-    const int output = rest % kOutputs, t_local = rank * tiles_per_rank + rest / kOutputs;
+    const int output = rest % kOutputs, t_local = first_tile + rest / kOutputs;
     const TileInfo& ti = info[t_local];
     const int k = k0 + k_local;
     if (ti.out_rows <= 0 || k >= p.k) continue;
     const float* local = &s.m[output][t_local][k_local];
     float sum = 0.0f;
-    for (int r = 0; r < p.c_split; ++r) sum += *cluster::map_rank(local, r);
+    for (int r = 0; r < split; ++r) sum += *cluster::map_rank(local, r);
     store_output(p, ti, k, output / Cfg::kM, output % Cfg::kM, sum);
   }
 }
@@ -555,13 +568,15 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   __shared__ TileInfo info[Cfg::kBlockTiles];
   auto& shared = *reinterpret_cast<typename Cfg::SharedStorage*>(shared_bytes);
   auto& main_loop = shared.main_loop;
+  const int64_t tile_block = block_tile_index(p);
+  if (tile_block >= p.tile_blocks) return;  // a spare block of an unsplit row (launch.hip)
   const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
   // Launched overlapping the stream's previous kernel (launch.hip): nothing before dependent_launch::wait() below
   // reads device memory that a previous kernel may write (x, U, bias) or writes any.
-  compute_tile_info<Cfg>(p, info);
-  const InputRegion region = block_input_region<Cfg>(p);
+  compute_tile_info<Cfg>(p, tile_block, info);
+  const InputRegion region = block_input_region<Cfg>(p, tile_block);
   [[maybe_unused]] constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
   [[maybe_unused]] constexpr bool kRegionTensor = kSm90aPass && kStaged && Cfg::kRegionTensorCopies;
 #if defined(NOVA_MMA_WGMMA)
@@ -630,8 +645,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   // This block's channel steps: all of them, or its rank's share of a cluster's. Buffers cycle with the iteration i,
   // not the step, so every rank starts on buffer 0.
   const int steps = (p.c + kChannelStep - 1) / kChannelStep;
-  const int rank = static_cast<int>(blockIdx.z);
-  const int first_step = steps * rank / p.c_split, block_steps = steps * (rank + 1) / p.c_split - first_step;
+  const int first_step = steps * block_rank(p) / block_split(p),
+            block_steps = steps * (block_rank(p) + 1) / block_split(p) - first_step;
   const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
   dependent_launch::wait();
 #if defined(NOVA_MMA_WGMMA)
@@ -806,7 +821,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
         }
   }
   __syncthreads();
-  if (p.c_split == 1) {
+  if (block_split(p) == 1) {
     transform_block_outputs<Cfg, kRightInRegisters>(
         p, shared.epilogue, info, k0, [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
 #pragma unroll
@@ -828,7 +843,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
           for (int j = 0; j < Cfg::kM; ++j) epilogue.m[i * Cfg::kM + j][t_local][k_local] = y[i][j];
       });
   cluster::sync();  // every block's partial outputs are in its shared memory
-  reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, rank);
+  reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, block_rank(p), block_split(p));
   cluster::sync();  // no block leaves while another still reads its shared memory
 #else   // !NOVA_ARCH_NV_HOPPER: the launcher never splits here
   NOVA_DEVICE_TRAP();

@@ -2,7 +2,7 @@
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
 // Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2] [--no-overlap]
-//                  [--split 1|2|4|8] [--f2-block 32|64] [--profile M [--profile-shape N,C,HW,K]]
+//                  [--split 1..8 [--mixed]] [--f2-block 32|64] [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../src-hip/compat/hip_compat.hpp"
@@ -277,7 +278,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       {"resnet50 64x56", 32, 64, 56, 64},    {"resnet50 256x14", 32, 256, 14, 256}, {"vgg16 256x56", 32, 256, 56, 256},
       {"sd15 320x64", 32, 320, 64, 320},     {"sd15 640x32", 32, 640, 32, 640},    {"sd15 1280x16", 32, 1280, 16, 1280},
       {"resnet50 512x7", 32, 512, 7, 512},   {"densenet 192-48x7", 32, 192, 7, 48},
-      {"sdxl 1280x32", 1, 1280, 32, 1280},
+      {"sdxl 1280x32", 1, 1280, 32, 1280},   {"sdxl 640x64", 1, 640, 64, 640},     {"vgg16 128x112", 1, 128, 112, 128},
       // Small grids either side of F(2,3)'s block rule (under 8 blocks of the 64-channel tile, and 8).
       {"densenet 192-48x28", 1, 192, 28, 48}, {"densenet 192-48x14", 1, 192, 14, 48},
       {"densenet 192-48x7", 1, 192, 7, 48},   {"resnet50 512x7", 1, 512, 7, 512},
@@ -366,6 +367,8 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
 int main(int argc, char** argv) {
   bool do_bench = false, sweep = true;
   int profile_m = 0;
+  int split = 0;
+  bool mixed_split = false;
   bool large = false;  // --large: the > 2^31-element check (needs ~10 GB of device memory)
   // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32 (or --profile-shape N,C,HW,K), for a
   // profiler.
@@ -389,14 +392,17 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--timing-only") && i + 1 < argc) timing_only = argv[++i];
     // --tile-order 1|2: F(2,3) with consecutive tiles / rectangles of tiles everywhere (for A/B timing).
     if (!std::strcmp(argv[i], "--tile-order") && i + 1 < argc) nova::wino_force_tile_order(std::atoi(argv[++i]));
-    // --split N: the channel split forced to N blocks per cluster (for A/B timing).
-    if (!std::strcmp(argv[i], "--split") && i + 1 < argc) nova::wino_force_c_split(std::atoi(argv[++i]));
+    // --split N [--mixed]: the channel split forced to N blocks per cluster, with --mixed only on the second half of
+    // the k blocks (for A/B timing).
+    if (!std::strcmp(argv[i], "--split") && i + 1 < argc) split = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--mixed")) mixed_split = true;
     // --f2-block 32|64: F(2,3)'s block of 32 or 64 output channels everywhere (for A/B timing).
     if (!std::strcmp(argv[i], "--f2-block") && i + 1 < argc) nova::wino_force_f2_block(std::atoi(argv[++i]));
     // --no-overlap: fused launches do not overlap the previous kernel (for A/B timing).
     if (!std::strcmp(argv[i], "--no-overlap")) nova::wino_disable_overlap(true);
     if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
   }
+  nova::wino_force_c_split(split, mixed_split);
   try {
     hipDeviceProp_t prop;
     NOVA_HIP_CHECK(hipGetDeviceProperties(&prop, 0));
@@ -469,10 +475,11 @@ int main(int argc, char** argv) {
       for (const Case& t : shapes) check_shape(v, t.shape, t.bias, t.relu, false, rng);
     for (const auto& v : variants) check_shape(v, nova::make_conv_shape(2, 24, 19, 23, 20, 3, 3, 1, 1), true, false, true, rng);
     // The channel split (a cluster of blocks per block tile) forced on every Winograd variant; ignored where the
-    // device has no clusters. Includes shapes with fewer channel steps than blocks per cluster.
-    for (const int split : {2, 4, 8}) {
-      std::printf("-- channel split %d forced --\n", split);
-      nova::wino_force_c_split(split);
+    // device has no clusters. Includes shapes with fewer channel steps than blocks per cluster, splits that divide
+    // neither the steps nor the block's tiles (3), and grids whose first half of k blocks is unsplit (mixed).
+    for (const auto& [split, mixed] : {std::pair{2, false}, {3, false}, {4, false}, {8, false}, {2, true}, {3, true}}) {
+      std::printf("-- channel split %d forced%s --\n", split, mixed ? " on the second half of the k blocks" : "");
+      nova::wino_force_c_split(split, mixed);
       for (const auto& v : variants)
         for (size_t i = 0; i < shapes.size(); i += 2)
           if (v.m != 0) check_shape(v, shapes[i].shape, shapes[i].bias, shapes[i].relu, false, rng);
