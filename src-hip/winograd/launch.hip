@@ -130,11 +130,12 @@ int64_t grid_blocks(const wino::Params& params) {
 }
 
 // Raises the kernel's dynamic shared-memory limit, once per kernel and device (a host call worth microseconds).
-template <class Cfg, bool kStaged>
+template <class Cfg, bool kStaged, bool kMixedRows = false>
 hipError_t raise_shared_limit(int device) {
   static std::atomic<bool> raised[kMaxDevices];
   if (device < kMaxDevices && raised[device].load(std::memory_order_acquire)) return hipSuccess;
-  NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(reinterpret_cast<const void*>(wino::wino_fused_fp16_nhwc<Cfg, kStaged>),
+  NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(
+      reinterpret_cast<const void*>(wino::wino_fused_fp16_nhwc<Cfg, kStaged, kMixedRows>),
                                                hipFuncAttributeMaxDynamicSharedMemorySize,
                                                static_cast<int>(Cfg::kSharedBytes)));
   if (device < kMaxDevices) raised[device].store(true, std::memory_order_release);
@@ -156,7 +157,7 @@ int64_t resident_blocks(int split, const DeviceFacts& facts) {
   if (known == 0) {
     known = -1;  // unknown: fall back to the unclustered count
     if (raise_shared_limit<Cfg, kStaged>(facts.device) == hipSuccess) {
-      const int asked = max_active_clusters(wino::wino_fused_fp16_nhwc<Cfg, kStaged>, dim3(Cfg::kThreads),
+      const int asked = max_active_clusters(wino::wino_fused_fp16_nhwc<Cfg, kStaged, false>, dim3(Cfg::kThreads),
                                             Cfg::kSharedBytes, static_cast<unsigned>(split));
       if (asked > 0) known = asked;
     }
@@ -263,8 +264,6 @@ hipError_t encode_input_map(const wino::Params& params, TensorMap* map) {
 
 template <class Cfg, bool kStaged>
 hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const DeviceFacts& facts, hipStream_t stream) {
-  const auto kernel = wino::wino_fused_fp16_nhwc<Cfg, kStaged>;
-  NOVA_HIP_RETURN_IF_ERROR((raise_shared_limit<Cfg, kStaged>(facts.device)));
   params.tile_blocks = wino::tile_blocks<Cfg>(params);
   params.c_split = plan.c_split;
   params.unsplit_rows = plan.unsplit_rows;
@@ -281,8 +280,18 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
   const dim3 grid(static_cast<unsigned>(grid_x), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
   const bool overlap = facts.sm90a && !overlap_disabled.load(std::memory_order_relaxed);
-  return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
-                          static_cast<unsigned>(params.c_split), overlap, params, input_map);
+  const auto launch = [&](auto kernel) {
+    return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
+                            static_cast<unsigned>(params.c_split), overlap, params, input_map);
+  };
+#if defined(NOVA_PLATFORM_NVIDIA)  // the only platform with clusters, so with split rows
+  if (plan.c_split > 1 && plan.unsplit_rows > 0 && plan.unsplit_rows < k_blocks) {
+    NOVA_HIP_RETURN_IF_ERROR((raise_shared_limit<Cfg, kStaged, true>(facts.device)));
+    return launch(wino::wino_fused_fp16_nhwc<Cfg, kStaged, true>);
+  }
+#endif  // NOVA_PLATFORM_NVIDIA
+  NOVA_HIP_RETURN_IF_ERROR((raise_shared_limit<Cfg, kStaged>(facts.device)));
+  return launch(wino::wino_fused_fp16_nhwc<Cfg, kStaged, false>);
 }
 
 template <class Cfg, bool kStaged>

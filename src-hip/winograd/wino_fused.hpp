@@ -164,17 +164,28 @@ struct FusedConfig {
   static constexpr size_t kSharedBytes = sizeof(SharedStorage);
 };
 
-// A block's tile: tile block (below Params::tile_blocks; past it for the spare blocks of an unsplit row) and k
-// block blockIdx.y. Unsplit rows (blockIdx.y < unsplit_rows) give each block of a cluster its own tile block.
-__device__ inline bool block_unsplit(const Params& p) { return static_cast<int>(blockIdx.y) < p.unsplit_rows; }
+// A block's tile: tile block blockIdx.x, k block blockIdx.y, shared by the cluster's c_split blocks (rank
+// blockIdx.z). Kernels with kMixedRows also take grids whose rows y < unsplit_rows give each block of a cluster its
+// own tile block, blockIdx.x · c_split + blockIdx.z (past Params::tile_blocks for an overhanging cluster's spare
+// blocks). A separate kernel because those selects cost the kernel without them 1–4 % (bench/NOTES.md v24): its
+// index arithmetic then left the uniform datapath.
+template <bool kMixedRows>
+__device__ inline bool block_unsplit(const Params& p) {
+  return kMixedRows && static_cast<int>(blockIdx.y) < p.unsplit_rows;
+}
+template <bool kMixedRows>
 __device__ inline int64_t block_tile_index(const Params& p) {
-  return block_unsplit(p) ? static_cast<int64_t>(blockIdx.x) * p.c_split + blockIdx.z : blockIdx.x;
+  return block_unsplit<kMixedRows>(p) ? static_cast<int64_t>(blockIdx.x) * p.c_split + blockIdx.z : blockIdx.x;
 }
 
 // The blocks that share this block's tile (1: unsplit) and this block's rank among them; it reduces the channel
 // steps [steps·rank/split, steps·(rank + 1)/split).
-__device__ inline int block_split(const Params& p) { return block_unsplit(p) ? 1 : p.c_split; }
-__device__ inline int block_rank(const Params& p) { return block_unsplit(p) ? 0 : static_cast<int>(blockIdx.z); }
+template <bool kMixedRows>
+__device__ inline int block_split(const Params& p) { return block_unsplit<kMixedRows>(p) ? 1 : p.c_split; }
+template <bool kMixedRows>
+__device__ inline int block_rank(const Params& p) {
+  return block_unsplit<kMixedRows>(p) ? 0 : static_cast<int>(blockIdx.z);
+}
 
 // Where one tile of the block reads and writes, computed once per block (no divisions in the main loop).
 struct TileInfo {
@@ -559,8 +570,9 @@ __device__ inline void reduce_cluster_and_store(const Params& p, const typename 
 #endif  // NOVA_ARCH_NV_HOPPER
 
 // kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
+// kMixedRows: the grid may have unsplit rows (block_tile_index).
 // input_map: the input as a tensor (C, W, H, N) for Cfg::kRegionTensorCopies (launch.hip encodes it), else unused.
-template <class Cfg, bool kStaged>
+template <class Cfg, bool kStaged, bool kMixedRows>
 __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     wino_fused_fp16_nhwc(Params p, const NOVA_GRID_CONSTANT TensorMap input_map) {
   static_assert(!kStaged || Cfg::kStageInput, "staging needs its shared memory");
@@ -568,8 +580,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   __shared__ TileInfo info[Cfg::kBlockTiles];
   auto& shared = *reinterpret_cast<typename Cfg::SharedStorage*>(shared_bytes);
   auto& main_loop = shared.main_loop;
-  const int64_t tile_block = block_tile_index(p);
-  if (tile_block >= p.tile_blocks) return;  // a spare block of an unsplit row (launch.hip)
+  const int64_t tile_block = block_tile_index<kMixedRows>(p);
+  if (kMixedRows && tile_block >= p.tile_blocks) return;  // a spare block of an unsplit row (launch.hip)
   const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
@@ -645,8 +657,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   // This block's channel steps: all of them, or its rank's share of a cluster's. Buffers cycle with the iteration i,
   // not the step, so every rank starts on buffer 0.
   const int steps = (p.c + kChannelStep - 1) / kChannelStep;
-  const int first_step = steps * block_rank(p) / block_split(p),
-            block_steps = steps * (block_rank(p) + 1) / block_split(p) - first_step;
+  const int first_step = steps * block_rank<kMixedRows>(p) / block_split<kMixedRows>(p),
+            block_steps = steps * (block_rank<kMixedRows>(p) + 1) / block_split<kMixedRows>(p) - first_step;
   const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
   dependent_launch::wait();
 #if defined(NOVA_MMA_WGMMA)
@@ -821,7 +833,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
         }
   }
   __syncthreads();
-  if (block_split(p) == 1) {
+  if (block_split<kMixedRows>(p) == 1) {
     transform_block_outputs<Cfg, kRightInRegisters>(
         p, shared.epilogue, info, k0, [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
 #pragma unroll
@@ -843,7 +855,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
           for (int j = 0; j < Cfg::kM; ++j) epilogue.m[i * Cfg::kM + j][t_local][k_local] = y[i][j];
       });
   cluster::sync();  // every block's partial outputs are in its shared memory
-  reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, block_rank(p), block_split(p));
+  reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, block_rank<kMixedRows>(p), block_split<kMixedRows>(p));
   cluster::sync();  // no block leaves while another still reads its shared memory
 #else   // !NOVA_ARCH_NV_HOPPER: the launcher never splits here
   NOVA_DEVICE_TRAP();
