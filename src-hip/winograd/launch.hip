@@ -152,8 +152,7 @@ int64_t resident_blocks(int split, const DeviceFacts& facts) {
   const int64_t unclustered = static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
   if (split == 1) return unclustered;
   static std::atomic<int> clusters[kMaxDevices][kMaxSplit + 1];  // by split; 0 = not asked yet
-  const int slot = split;
-  int known = facts.device < kMaxDevices ? clusters[facts.device][slot].load(std::memory_order_acquire) : 0;
+  int known = facts.device < kMaxDevices ? clusters[facts.device][split].load(std::memory_order_acquire) : 0;
   if (known == 0) {
     known = -1;  // unknown: fall back to the unclustered count
     if (raise_shared_limit<Cfg, kStaged>(facts.device) == hipSuccess) {
@@ -161,17 +160,17 @@ int64_t resident_blocks(int split, const DeviceFacts& facts) {
                                             Cfg::kSharedBytes, static_cast<unsigned>(split));
       if (asked > 0) known = asked;
     }
-    if (facts.device < kMaxDevices) clusters[facts.device][slot].store(known, std::memory_order_release);
+    if (facts.device < kMaxDevices) clusters[facts.device][split].store(known, std::memory_order_release);
   }
   return known > 0 ? static_cast<int64_t>(known) * split : unclustered / split * split;
 }
 
 // A launch's channel split (blocks per cluster that share a block tile's channel steps, wino_fused.hpp), how many
-// rows of k blocks are not split (each block of their clusters taking a whole block tile), and its modelled cost: waves × (steps per
-// block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs; the constants are
-// step-equivalents, checked against a measured sweep of every split on an H200 (bench/NOTES.md, channel split; for
-// F(2,3)'s 64-channel block on 16 warps, whose steps are shorter, v19b's sweep, its reduction cost lowered from 6 to
-// 5.5 in v20).
+// rows of k blocks are not split (each block of their clusters taking a whole block tile), and its modelled cost:
+// waves × (steps per block + fixed cost), the fixed cost larger when a cluster reduces its partial outputs; the
+// constants are step-equivalents, checked against a measured sweep of every split on an H200 (bench/NOTES.md, channel
+// split; for F(2,3)'s 64-channel block on 16 warps, whose steps are shorter, v19b's sweep, its reduction cost lowered
+// from 6 to 5.5 in v20).
 struct LaunchPlan {
   int c_split = 1;
   int unsplit_rows = 0;
