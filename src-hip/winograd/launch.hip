@@ -188,20 +188,24 @@ constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 
 template <class Cfg>
 constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : kNarrowF2<Cfg> ? 6.0 : 2.0;
 
+// Two answers of plan_launch: `uniform`, the best split of 1, 2, 4 or 8 blocks per cluster on every block tile (what the
+// tile order is decided by, launch_fused), and `best`, which also weighs splits of 3, 5, 6 and 7 and grids whose first
+// rows of k blocks, as many as whole waves hold, are unsplit and the rest split (their last wave, split, fills the
+// device where an unsplit one would leave SMs idle). Powers of two first: a later candidate must cost less (measured
+// on an H200, bench/NOTES.md v24: at equal modelled cost split 6 ran 16 % slower than 8 on DenseNet-161 192→48 14²
+// batch 1).
+struct SplitPlans {
+  LaunchPlan uniform, best;
+};
+
 // step_cost: the time of one of this tile's steps in the model's steps (below 1 for a tile whose steps are faster than
 // the one the constants were fitted on).
-// The candidates: splits of 1, 2, 4, 8 blocks per cluster on every block tile; with fill_waves also splits of 3, 5, 6
-// and 7, and grids whose first rows of k blocks, as many as whole waves hold, are unsplit and the rest split (their
-// last wave, split, fills the device where an unsplit one would leave SMs idle). Powers of two first: a later
-// candidate must cost less (measured on an H200, bench/NOTES.md v24: at equal modelled cost split 6 ran 16 % slower
-// than 8 on DenseNet-161 192→48 14² batch 1).
 template <class Cfg, bool kStaged>
-LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts, double step_cost, bool fill_waves) {
+SplitPlans plan_launch(const wino::Params& params, const DeviceFacts& facts, double step_cost) {
   const int64_t tile_blocks = wino::tile_blocks<Cfg>(params);
   const int k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
   const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
-  const auto plan = [&](int split, int unsplit_rows) {
-    const int64_t resident = resident_blocks<Cfg, kStaged>(split, facts);
+  const auto plan = [&](int split, int unsplit_rows, int64_t resident) {
     const auto waves_cost = [&](int64_t blocks, int block_steps, bool reduces) {
       return static_cast<double>((blocks + resident - 1) / resident) *
              (block_steps * step_cost + kFixedSteps<Cfg> + (reduces ? kReduceSteps<Cfg> : 0.0));
@@ -215,18 +219,25 @@ LaunchPlan plan_launch(const wino::Params& params, const DeviceFacts& facts, dou
   const int forced = forced_c_split.load(std::memory_order_relaxed);
   if (!facts.clusters || forced > 0) {
     const int split = facts.clusters && forced <= steps ? forced : 1;
-    return plan(split, forced_mixed_split.load(std::memory_order_relaxed) ? k_blocks / 2 : 0);
+    const LaunchPlan plan_forced = plan(split, forced_mixed_split.load(std::memory_order_relaxed) ? k_blocks / 2 : 0,
+                                        resident_blocks<Cfg, kStaged>(split, facts));
+    return {plan_forced, plan_forced};
   }
-  LaunchPlan best = plan(1, k_blocks);
+  SplitPlans plans;
+  plans.uniform = plans.best = plan(1, k_blocks, resident_blocks<Cfg, kStaged>(1, facts));
   for (const int split : {2, 4, 8, 3, 5, 6, 7}) {
-    if (split > steps || (!fill_waves && (split & (split - 1)) != 0)) continue;
-    if (const LaunchPlan uniform = plan(split, 0); uniform.cost < best.cost) best = uniform;
+    if (split > steps) continue;
     const int64_t resident = resident_blocks<Cfg, kStaged>(split, facts);
+    const LaunchPlan uniform = plan(split, 0, resident);
+    if ((split & (split - 1)) == 0 && uniform.cost < plans.uniform.cost) plans.uniform = uniform;
+    if (uniform.cost < plans.best.cost) plans.best = uniform;
     const int64_t whole_wave_rows = tile_blocks * k_blocks / resident * resident / tile_blocks;
-    if (fill_waves && whole_wave_rows > 0 && whole_wave_rows < k_blocks)
-      if (const LaunchPlan mixed = plan(split, static_cast<int>(whole_wave_rows)); mixed.cost < best.cost) best = mixed;
+    if (whole_wave_rows > 0 && whole_wave_rows < k_blocks) {
+      const LaunchPlan mixed = plan(split, static_cast<int>(whole_wave_rows), resident);
+      if (mixed.cost < plans.best.cost) plans.best = mixed;
+    }
   }
-  return best;
+  return plans;
 }
 
 // F(2,3)'s staged tiles as rectangles of 4 tile rows (wino_fused.hpp, InputRegion): its 4×4-pixel tiles overlap by
@@ -295,7 +306,7 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
 
 template <class Cfg, bool kStaged>
 hipError_t plan_and_launch(const wino::Params& params, const DeviceFacts& facts, hipStream_t stream) {
-  return launch_kernel<Cfg, kStaged>(params, plan_launch<Cfg, kStaged>(params, facts, 1.0, true), facts, stream);
+  return launch_kernel<Cfg, kStaged>(params, plan_launch<Cfg, kStaged>(params, facts, 1.0).best, facts, stream);
 }
 
 template <class Cfg>
@@ -306,17 +317,16 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         using Rectangles = RectanglesOf<Cfg, kRectangleRows<Cfg>>;
         const bool faster_steps = Rectangles::kRoundSteps > 1 && facts.sm90a &&
                                   grid_blocks<Cfg>(params) >= 2 * static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
-        const double rectangle_step_cost = faster_steps ? kRoundRectangleStepCost : 1.0;
         // The tile order by the uniform splits the rule was measured with (bench/NOTES.md v24: consecutive tiles
         // with a filled last wave, modelled 6 % cheaper than rectangles, ran 40 % slower on ResNet-50 256×14 batch
-        // 32), then the chosen order's split with every candidate.
+        // 32), then the chosen order's best split.
+        const SplitPlans consecutive = plan_launch<Cfg, true>(params, facts, 1.0);
+        const SplitPlans rectangles =
+            plan_launch<Rectangles, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
         const int forced = forced_tile_order.load(std::memory_order_relaxed);
-        if (forced == 2 ||
-            (forced == 0 && plan_launch<Rectangles, true>(params, facts, rectangle_step_cost, false).cost <=
-                                plan_launch<Cfg, true>(params, facts, 1.0, false).cost))
-          return launch_kernel<Rectangles, true>(
-              params, plan_launch<Rectangles, true>(params, facts, rectangle_step_cost, true), facts, stream);
-        return plan_and_launch<Cfg, true>(params, facts, stream);
+        if (forced == 2 || (forced == 0 && rectangles.uniform.cost <= consecutive.uniform.cost))
+          return launch_kernel<Rectangles, true>(params, rectangles.best, facts, stream);
+        return launch_kernel<Cfg, true>(params, consecutive.best, facts, stream);
       }
       return plan_and_launch<Cfg, true>(params, facts, stream);
     }
