@@ -177,11 +177,12 @@ public:
         if (search_workspace) (void)hipFree(search_workspace);
         if (!check(status, "cudnnFindConvolutionForwardAlgorithmEx", reason)) return false;
         // FindEx's own timing still picks a slow algorithm now and then (ESRGAN 64→32 at 128², batch 1, H200:
-        // IMPLICIT_GEMM default-math at 117 µs where PyTorch's cuDNN took 6.5 µs; bench/NOTES.md), so its fastest
-        // successful candidates are timed again here, warm, on these buffers, and the fastest of those is kept.
-        constexpr size_t kCandidates = 4;
+        // IMPLICIT_GEMM default-math at 117 µs where PyTorch's cuDNN took 6.5 µs), and its four fastest were not always
+        // enough either (DenseNet-161 192→48 56², batch 1, H100: 226 µs where PyTorch's cuDNN took 7.4; bench/NOTES.md).
+        // So every successful candidate is timed again here, warm, on these buffers: one call each first, then those
+        // within twice the fastest of those calls in full; the fastest is kept.
         std::vector<cudnnConvolutionFwdAlgoPerf_t> candidates;
-        for (int i = 0; i < returned && candidates.size() < kCandidates; ++i)
+        for (int i = 0; i < returned; ++i)
             if (perf[i].status == kCudnnSuccess) candidates.push_back(perf[i]);
         if (candidates.empty()) {
             reason = "cudnnFindConvolutionForwardAlgorithmEx: no algorithm succeeded for this shape";
@@ -189,12 +190,17 @@ public:
         }
         for (const auto& candidate : candidates) workspace_bytes_ = std::max(workspace_bytes_, candidate.memory);
         if (workspace_bytes_ > 0) NOVA_HIP_CHECK(hipMalloc(&workspace_, workspace_bytes_));
+        std::vector<float> screened(candidates.size());
+        for (size_t i = 0; i < candidates.size(); ++i)
+            if (!time_candidate(candidates[i], x, w, y, 1, 1, screened[i], reason)) return false;
+        const float fastest_screened = *std::min_element(screened.begin(), screened.end());
         float best_ms = 0;
         const cudnnConvolutionFwdAlgoPerf_t* best = nullptr;
-        for (const auto& candidate : candidates) {
+        for (size_t i = 0; i < candidates.size(); ++i) {
+            if (screened[i] > 2 * fastest_screened) continue;
             float ms = 0;
-            if (!time_candidate(candidate, x, w, y, ms, reason)) return false;
-            if (!best || ms < best_ms) best = &candidate, best_ms = ms;
+            if (!time_candidate(candidates[i], x, w, y, 3, 10, ms, reason)) return false;
+            if (!best || ms < best_ms) best = &candidates[i], best_ms = ms;
         }
         algo_ = best->algo;
         chosen_workspace_bytes_ = best->memory;
@@ -216,10 +222,9 @@ public:
     }
 
 private:
-    // Time per call of one FindEx candidate: 3 warm-up calls, then 10 between two events on the stream.
+    // Time per call of one FindEx candidate: `warmup` calls, then `timed` between two events on the stream.
     bool time_candidate(const cudnnConvolutionFwdAlgoPerf_t& candidate, const void* x, const void* w, void* y,
-                        float& ms, std::string& reason) {
-        constexpr int kWarmup = 3, kTimed = 10;
+                        int warmup, int timed, float& ms, std::string& reason) {
         const float alpha = 1.0f, beta = 0.0f;
         if (!check(api.SetConvolutionMathType(conv_desc_, candidate.mathType), "cudnnSetConvolutionMathType", reason))
             return false;
@@ -227,8 +232,8 @@ private:
         NOVA_HIP_CHECK(hipEventCreate(&events[0]));
         NOVA_HIP_CHECK(hipEventCreate(&events[1]));
         bool ok = true;
-        for (int i = 0; ok && i < kWarmup + kTimed; ++i) {
-            if (i == kWarmup) NOVA_HIP_CHECK(hipEventRecord(events[0], stream_));
+        for (int i = 0; ok && i < warmup + timed; ++i) {
+            if (i == warmup) NOVA_HIP_CHECK(hipEventRecord(events[0], stream_));
             ok = check(api.ConvolutionForward(handle, &alpha, x_desc_, x, w_desc_, w, conv_desc_, candidate.algo,
                                               workspace_, workspace_bytes_, &beta, y_desc_, y),
                        "cudnnConvolutionForward", reason);
@@ -237,7 +242,7 @@ private:
             NOVA_HIP_CHECK(hipEventRecord(events[1], stream_));
             NOVA_HIP_CHECK(hipEventSynchronize(events[1]));
             NOVA_HIP_CHECK(hipEventElapsedTime(&ms, events[0], events[1]));
-            ms /= kTimed;
+            ms /= timed;
         }
         (void)hipEventDestroy(events[0]);
         (void)hipEventDestroy(events[1]);
