@@ -460,8 +460,15 @@ struct CopyBarriers {
   unsigned long long region[Cfg::kRawStages];
 };
 
+// Names one instantiation of the fused kernel (its template arguments), for what each kernel must have its own of.
+template <class Cfg, bool kStaged, bool kMixedRows>
+struct FusedKernelTag {};
+
 #if defined(NOVA_MMA_WGMMA)
-template <class Cfg>
+// The copy barriers of the kernel tagged Kernel. Shared by two kernels (a Cfg with and without kMixedRows), the static
+// became one module-scope variable and the kernels that use it ran up to 3 % slower than with one each (H200,
+// bench/NOTES.md v24c).
+template <class Cfg, class Kernel>
 __device__ inline CopyBarriers<Cfg>& copy_barriers() {
   __shared__ CopyBarriers<Cfg> barriers;
   return barriers;
@@ -580,6 +587,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   __shared__ TileInfo info[Cfg::kBlockTiles];
   auto& shared = *reinterpret_cast<typename Cfg::SharedStorage*>(shared_bytes);
   auto& main_loop = shared.main_loop;
+  using KernelTag = FusedKernelTag<Cfg, kStaged, kMixedRows>;
   const int64_t tile_block = block_tile_index<kMixedRows>(p);
   if (kMixedRows && tile_block >= p.tile_blocks) return;  // a spare block of an unsplit row (launch.hip)
   const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
@@ -594,9 +602,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
 #if defined(NOVA_MMA_WGMMA)
   if (threadIdx.x == 0) {
     if constexpr (kFilterBulk)
-      for (auto& barrier : copy_barriers<Cfg>().filter) mma::copy_barrier_init(&barrier);
+      for (auto& barrier : copy_barriers<Cfg, KernelTag>().filter) mma::copy_barrier_init(&barrier);
     if constexpr (kRegionTensor)
-      for (auto& barrier : copy_barriers<Cfg>().region) mma::copy_barrier_init(&barrier);
+      for (auto& barrier : copy_barriers<Cfg, KernelTag>().region) mma::copy_barrier_init(&barrier);
   }
 #endif  // NOVA_MMA_WGMMA
   // Accumulators: warp w owns positions [w·kAccPositions, …) for all of the block's output channels, or with
@@ -670,7 +678,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     // left in flight while the next round transforms.
     static_assert(kWarpgroup && kFilterBulk && Cfg::kRawStages == 2 * Cfg::kRoundSteps, "rounds of bulk copies");
     constexpr int kRoundSteps = Cfg::kRoundSteps;
-    auto& barriers = copy_barriers<Cfg>();
+    auto& barriers = copy_barriers<Cfg, KernelTag>();
     const auto copy_regions = [&](int round) {
       for (int i = round * kRoundSteps; i < (round + 1) * kRoundSteps && i < block_steps; ++i)
         mma::tensor_copy_4d(main_loop.raw[i % Cfg::kRawStages], &input_map, channel_of(i), region.col0, region.row0,
@@ -726,7 +734,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
         if (threadIdx.x == 0)
           mma::bulk_copy(&main_loop.u[i % Cfg::kFilterStages][0][0][0],
                          p.u + u_index<Cfg::kM>(0, k0, channel_of(i), p.k), Cfg::kFilterStepBytes,
-                         &copy_barriers<Cfg>().filter[i % Cfg::kFilterStages]);
+                         &copy_barriers<Cfg, KernelTag>().filter[i % Cfg::kFilterStages]);
         return;
       }
 #endif  // NOVA_MMA_WGMMA
@@ -737,7 +745,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     const auto wait_filter = [&](int i) {
 #if defined(NOVA_MMA_WGMMA)
       if constexpr (kFilterBulk)
-        mma::copy_barrier_wait(&copy_barriers<Cfg>().filter[i % Cfg::kFilterStages], (i / Cfg::kFilterStages) & 1);
+        mma::copy_barrier_wait(&copy_barriers<Cfg, KernelTag>().filter[i % Cfg::kFilterStages],
+                               (i / Cfg::kFilterStages) & 1);
 #endif  // NOVA_MMA_WGMMA
       (void)i;
     };
