@@ -176,7 +176,11 @@ private:
                                                    baton_.m, baton_.compensated, stream));
                 prepared = transformed;
             }
-            NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, prepared, bias_, y, s, baton_.m, baton_.relu, baton_.compensated, stream));
+            // A plan's filter was prepared by an earlier call, which synchronized; else the kernel just before wrote it.
+            const WinoFilterState filter_state =
+                baton_.filter_prepared ? WinoFilterState::kSettled : WinoFilterState::kMayBeInFlight;
+            NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, prepared, bias_, y, s, baton_.m, baton_.relu, baton_.compensated, stream,
+                                                 filter_state));
         } else {
             NOVA_HIP_CHECK(direct_conv2d_fp16_nhwc(x, filter_krsc(baton_, filter_, filter_scratch, stream), bias_, y, s,
                                                    baton_.relu, stream));

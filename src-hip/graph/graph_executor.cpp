@@ -160,7 +160,7 @@ void GraphExecutor::run_step(const GraphStep& step, int h, int w, hipStream_t st
                      "direct conv");
       } else {
         check_launch(wino_conv2d_fp16_nhwc(in(0), weights.filter, weights.bias, out, shape, conv.m, conv.relu,
-                                           conv.compensated, stream),
+                                           conv.compensated, stream, WinoFilterState::kSettled),  // load() synchronized
                      "Winograd conv");
       }
       if (conv.leaky) check_launch(graph_activation_fp16(out, conv.negative_slope, out, count, stream), "leaky ReLU");

@@ -343,7 +343,8 @@ private:
                 y = y_nhwc.get();
             }
             status = t.m == 0 ? direct_conv2d_fp16_nhwc(x, filter_of(s), nullptr, y, shape_, false, stream_)
-                              : wino_conv2d_fp16_nhwc(x, u[s].get(), nullptr, y, shape_, t.m, false, t.compensated, stream_);
+                              : wino_conv2d_fp16_nhwc(x, u[s].get(), nullptr, y, shape_, t.m, false, t.compensated,
+                                                      stream_, WinoFilterState::kSettled);  // prepared, synchronized
             if (status != hipSuccess) return status_text(status, t.m == 0 ? "direct_conv2d_fp16_nhwc" : "wino_conv2d_fp16_nhwc");
             if (nchw_) {
                 status = nhwc_to_nchw_fp16(y, y_[s].get(), shape_.n, shape_.k, shape_.out_h, shape_.out_w, stream_);

@@ -259,6 +259,7 @@ using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::k
                                  Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
 std::atomic<int> forced_tile_order{0};
 std::atomic<bool> overlap_disabled{false};
+std::atomic<bool> early_filter_disabled{false};
 std::atomic<int> forced_f2_block{0};
 
 // The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
@@ -289,6 +290,10 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   TensorMap input_map{};
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
   const dim3 grid(static_cast<unsigned>(grid_x), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
+  // A settled filter's first copies go out before the wait only where the whole grid is resident at once: on grids of
+  // more than one wave they cost up to 2 % (H200, bench/NOTES.md "Early filter copies").
+  params.filter_settled = params.filter_settled &&
+                          grid_x * k_blocks * plan.c_split <= resident_blocks<Cfg, kStaged>(plan.c_split, facts);
   const bool overlap = facts.sm90a && !overlap_disabled.load(std::memory_order_relaxed);
   const auto launch = [&](auto kernel) {
     return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
@@ -392,6 +397,8 @@ void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || or
 
 void wino_disable_overlap(bool disabled) { overlap_disabled.store(disabled); }
 
+void wino_disable_early_filter(bool disabled) { early_filter_disabled.store(disabled); }
+
 void wino_force_f2_block(int channels) { forced_f2_block.store(channels == 32 || channels == 64 ? channels : 0); }
 
 void wino_force_shared_limit(int bytes) { forced_shared_limit.store(bytes > 0 ? bytes : 0); }
@@ -436,9 +443,12 @@ hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const Co
 }
 
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* bias_fp16_or_null, void* y,
-                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream) {
+                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream,
+                                 WinoFilterState filter_state) {
   if (wino::can_implement(shape, m, compensated) != nullptr || !x || !filter || !y) return hipErrorInvalidValue;
-  const wino::Params params = wino::make_params(shape, m, x, filter, bias_fp16_or_null, y, relu);
+  wino::Params params = wino::make_params(shape, m, x, filter, bias_fp16_or_null, y, relu);
+  params.filter_settled =
+      filter_state == WinoFilterState::kSettled && !early_filter_disabled.load(std::memory_order_relaxed);
   switch (m) {
     case 2: return dispatch_conv<2>(params, compensated, stream);
     case 4: return dispatch_conv<4>(params, compensated, stream);

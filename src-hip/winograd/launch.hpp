@@ -32,11 +32,17 @@ size_t wino_filter_bytes(const ConvShape& shape, int m, bool compensated);
 hipError_t wino_prepare_filter(const void* filter_krsc_fp16, void* out, const ConvShape& shape, int m, bool compensated,
                                hipStream_t stream);
 
+// Whether the kernel enqueued on the stream just before a fused launch may write its prepared filter (kMayBeInFlight:
+// wino_prepare_filter right before it, or unknown), or not (kSettled: e.g. a filter prepared by an earlier call that
+// synchronized). Where the launch overlaps that kernel (sm_90a), a settled filter's first copies start before it ends.
+enum class WinoFilterState { kMayBeInFlight, kSettled };
+
 // Fused forward: y = act(bias + Aᵀ[Σ_c U ⊙ BᵀdB]A) in one launch. x, y NHWC fp16 (16-byte aligned for the fast
 // paths); filter from wino_prepare_filter with the same (shape.k, shape.c, m, compensated); bias K fp16 or null.
 // Returns hipErrorInvalidValue if wino_can_implement fails.
 hipError_t wino_conv2d_fp16_nhwc(const void* x, const void* filter, const void* bias_fp16_or_null, void* y,
-                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream);
+                                 const ConvShape& shape, int m, bool relu, bool compensated, hipStream_t stream,
+                                 WinoFilterState filter_state = WinoFilterState::kMayBeInFlight);
 
 // For benchmarks and tests, process-wide: every later fused launch uses this channel split (1 to 8 blocks per cluster,
 // where the device has clusters and the layer has that many channel steps) on every block tile, or with `mixed` only
@@ -56,6 +62,10 @@ void wino_force_f2_block(int channels);
 // For benchmarks, process-wide: when `disabled`, later fused launches no longer overlap the stream's previous kernel
 // (programmatic dependent launch, which they use wherever the device runs sm_90a code).
 void wino_disable_overlap(bool disabled);
+
+// For benchmarks, process-wide: when `disabled`, later fused launches treat every filter as kMayBeInFlight (its first
+// copies wait for the previous kernel).
+void wino_disable_early_filter(bool disabled);
 
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be

@@ -49,6 +49,7 @@ struct Params {
   int c_split;
   bool relu;
   bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
+  bool filter_settled;   // the stream's previous kernel does not write u (WinoFilterState::kSettled)
 };
 
 // Tiles sized for 64 KB of shared memory per block, the LDS of a CDNA workgroup: the AMD build always uses them;
@@ -103,6 +104,7 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
   p.c_split = 1;
   p.relu = relu;
   p.vector_input = s.c % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
+  p.filter_settled = false;
   return p;
 }
 

@@ -474,6 +474,14 @@ __device__ inline CopyBarriers<Cfg>& copy_barriers() {
   return barriers;
 }
 
+// One thread's bulk copy of U for one step (channels [c0, c0 + 16), output channels [k0, k0 + 64)) into buffer
+// `stage`, counted on that buffer's barrier.
+template <class Cfg, class Kernel>
+__device__ inline void copy_filter_step(const Params& p, typename Cfg::MainLoopStorage& s, int stage, int k0, int c0) {
+  mma::bulk_copy(&s.u[stage][0][0][0], p.u + u_index<Cfg::kM>(0, k0, c0, p.k), Cfg::kFilterStepBytes,
+                 &copy_barriers<Cfg, Kernel>().filter[stage]);
+}
+
 // Descriptors of U (buffer 0, hi plane) and V (buffer 0, hi plane) at the first position of a warpgroup's share;
 // every product's operands are these advanced by constant offsets, so a step builds no descriptor.
 struct WarpgroupOperands {
@@ -668,6 +676,18 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   const int first_step = steps * block_rank<kMixedRows>(p) / block_split<kMixedRows>(p),
             block_steps = steps * (block_rank<kMixedRows>(p) + 1) / block_split<kMixedRows>(p) - first_step;
   const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
+  // U of the first steps (the first round, or step 0) copied before the wait where the caller says the previous kernel
+  // does not write it (Params::filter_settled), so that copy overlaps that kernel's end; else after the wait.
+  const int early_filter_steps =
+      p.filter_settled && (kFilterBulk || Cfg::kFilterStages >= 2) ? min(Cfg::kRoundSteps, block_steps) : 0;
+#if defined(NOVA_MMA_WGMMA)
+  if constexpr (kFilterBulk)
+    if (threadIdx.x == 0)
+      for (int i = 0; i < early_filter_steps; ++i)
+        copy_filter_step<Cfg, KernelTag>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
+#endif  // NOVA_MMA_WGMMA
+  if constexpr (!kFilterBulk && Cfg::kFilterStages >= 2)
+    if (early_filter_steps > 0) load_filter_step<Cfg>(p, main_loop, 0, k0, channel_of(0));  // joins step 0's group
   dependent_launch::wait();
 #if defined(NOVA_MMA_WGMMA)
   if constexpr (kRegionTensor) {
@@ -686,13 +706,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     };
     const auto copy_filters = [&](int round) {
       for (int i = round * kRoundSteps; i < (round + 1) * kRoundSteps && i < block_steps; ++i)
-        mma::bulk_copy(&main_loop.u[i % Cfg::kFilterStages][0][0][0], p.u + u_index<Cfg::kM>(0, k0, channel_of(i), p.k),
-                       Cfg::kFilterStepBytes, &barriers.filter[i % Cfg::kFilterStages]);
+        copy_filter_step<Cfg, KernelTag>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
     };
     if (threadIdx.x == 0) {
       copy_regions(0);
       copy_regions(1);
-      copy_filters(0);
+      if (early_filter_steps == 0) copy_filters(0);
     }
     for (int first = 0, round = 0; first < block_steps; first += kRoundSteps, ++round) {
 #pragma unroll
@@ -729,12 +748,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
       __syncthreads();
     };
     const auto load_filter = [&](int i) {
+      if (i < early_filter_steps) return;  // copied before the wait
 #if defined(NOVA_MMA_WGMMA)
       if constexpr (kFilterBulk) {
         if (threadIdx.x == 0)
-          mma::bulk_copy(&main_loop.u[i % Cfg::kFilterStages][0][0][0],
-                         p.u + u_index<Cfg::kM>(0, k0, channel_of(i), p.k), Cfg::kFilterStepBytes,
-                         &copy_barriers<Cfg, KernelTag>().filter[i % Cfg::kFilterStages]);
+          copy_filter_step<Cfg, KernelTag>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
         return;
       }
 #endif  // NOVA_MMA_WGMMA

@@ -2,7 +2,8 @@
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
 // Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2] [--no-overlap]
-//                  [--split 1..8 [--mixed]] [--f2-block 32|64] [--profile M [--profile-shape N,C,HW,K]]
+//                  [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter]
+//                  [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -32,6 +33,9 @@ namespace {
 constexpr uint16_t kPoison = 0x7e55;  // a NaN payload no kernel produces
 
 int g_failures = 0;
+// What the Winograd launches are told of their prepared filter: kSettled where the filter's preparation was
+// synchronized before (check_shape and the timing do that), kMayBeInFlight in the forced-split checks.
+nova::WinoFilterState g_filter_state = nova::WinoFilterState::kSettled;
 
 struct DeviceBuffer {
   void* ptr = nullptr;
@@ -97,7 +101,7 @@ struct Variant {
 hipError_t run_variant(const Variant& v, const ConvShape& s, const DeviceBuffer& x, const DeviceBuffer& f,
                        const DeviceBuffer* u, const void* bias, DeviceBuffer& y, bool relu) {
   if (v.m == 0) return nova::direct_conv2d_fp16_nhwc(x.ptr, f.ptr, bias, y.ptr, s, relu, nullptr);
-  return nova::wino_conv2d_fp16_nhwc(x.ptr, u->ptr, bias, y.ptr, s, v.m, relu, v.compensated, nullptr);
+  return nova::wino_conv2d_fp16_nhwc(x.ptr, u->ptr, bias, y.ptr, s, v.m, relu, v.compensated, nullptr, g_filter_state);
 }
 
 struct CheckResult {
@@ -128,6 +132,7 @@ void check_shape(const Variant& v, const ConvShape& s, bool use_bias, bool relu,
   if (v.m != 0) {
     du = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
     NOVA_HIP_CHECK(nova::wino_prepare_filter(df.ptr, du->ptr, s, v.m, v.compensated, nullptr));
+    if (g_filter_state == nova::WinoFilterState::kSettled) NOVA_HIP_CHECK(hipDeviceSynchronize());
   }
   NOVA_HIP_CHECK(run_variant(v, s, dx, df, du.get(), use_bias ? db.ptr : nullptr, dy, relu));
   NOVA_HIP_CHECK(hipDeviceSynchronize());
@@ -308,6 +313,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       if (v.m != 0) {
         u = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
         NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u->ptr, s, v.m, v.compensated, nullptr));
+        NOVA_HIP_CHECK(hipDeviceSynchronize());
       }
       const float us = time_us(
           [&](int i) {
@@ -400,6 +406,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--f2-block") && i + 1 < argc) nova::wino_force_f2_block(std::atoi(argv[++i]));
     // --no-overlap: fused launches do not overlap the previous kernel (for A/B timing).
     if (!std::strcmp(argv[i], "--no-overlap")) nova::wino_disable_overlap(true);
+    // --no-early-filter: no filter copied before the previous kernel ends (for A/B timing).
+    if (!std::strcmp(argv[i], "--no-early-filter")) nova::wino_disable_early_filter(true);
     if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
   }
   nova::wino_force_c_split(split, mixed_split);
@@ -480,12 +488,14 @@ int main(int argc, char** argv) {
     for (const auto& [split, mixed] : {std::pair{2, false}, {3, false}, {4, false}, {8, false}, {2, true}, {3, true}}) {
       std::printf("-- channel split %d forced%s --\n", split, mixed ? " on the second half of the k blocks" : "");
       nova::wino_force_c_split(split, mixed);
+      g_filter_state = nova::WinoFilterState::kMayBeInFlight;
       for (const auto& v : variants)
         for (size_t i = 0; i < shapes.size(); i += 2)
           if (v.m != 0) check_shape(v, shapes[i].shape, shapes[i].bias, shapes[i].relu, false, rng);
       check_shape(variants[3], nova::make_conv_shape(1, 300, 10, 12, 50, 3, 3, 1, 1), true, true, false, rng);
     }
     nova::wino_force_c_split(0);
+    g_filter_state = nova::WinoFilterState::kSettled;
     // F(2,3)'s tiles as rectangles (their input region staged once) forced on every shape, also with the channel
     // split; then consecutive tiles forced where the launcher takes rectangles.
     for (const int order : {2, 1}) {
