@@ -676,10 +676,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   const int first_step = steps * block_rank<kMixedRows>(p) / block_split<kMixedRows>(p),
             block_steps = steps * (block_rank<kMixedRows>(p) + 1) / block_split<kMixedRows>(p) - first_step;
   const auto channel_of = [&](int i) { return (first_step + i) * kChannelStep; };  // first channel of iteration i
-  // U of the first steps (the first round, or step 0) copied before the wait where the caller says the previous kernel
-  // does not write it (Params::filter_settled), so that copy overlaps that kernel's end; else after the wait.
-  const int early_filter_steps =
-      p.filter_settled && (kFilterBulk || Cfg::kFilterStages >= 2) ? min(Cfg::kRoundSteps, block_steps) : 0;
+  // U of the first steps (the tensor-copy path's first round, else step 0) copied before the wait where the caller says
+  // the previous kernel does not write it (Params::filter_settled), so that copy overlaps that kernel's end; else after
+  // the wait. Rounds exist only on that path: a Cfg with rounds runs the other paths a step at a time (other passes).
+  int early_filter_steps = 0;
+  if (p.filter_settled && (kFilterBulk || Cfg::kFilterStages >= 2))
+    early_filter_steps = min(kRegionTensor ? Cfg::kRoundSteps : 1, block_steps);
 #if defined(NOVA_MMA_WGMMA)
   if constexpr (kFilterBulk)
     if (threadIdx.x == 0)
