@@ -41,14 +41,14 @@ template <> struct TileConfig<2, true> : BuiltTile<FusedConfig<2, 64, 32, 8, tru
 template <bool C> struct TileConfig<4, C> : BuiltTile<FusedConfig<4, 32, 32, 12, C, !C>> {};
 template <> struct TileConfig<6, false> : BuiltTile<FusedConfig<6, 32, 16, 8, false, true>> {};
 template <> struct TileConfig<6, true> : BuiltTile<FusedConfig<6, 16, 16, 8, true, false>> {};
-// F(2,3) for K ≤ 32, where the tile above would leave half its output channels empty, and for grids of fewer than
-// kLargeF2MinBlocks blocks of the tile above: half the output channels per block and two resident blocks per SM.
-// With 16 warps (v19) the tile above is as fast or faster on every other grid timed, small ones included (H200,
-// forced each way: SD1.5 640×32 batch 1 35 vs 50 µs, 320×64 46 vs 51, ResNet-50 128×28 batch 1 (16 blocks, 8 steps)
-// 9.1 vs 9.5, 64×56 (28 blocks, 4 steps) 9.2 vs 9.3); with 8 warps it was 6–28 % slower under 8 blocks (DenseNet-161
-// 192→48 batch 1 at 28², 14², 7²); bench/NOTES.md v5, v12, v18, v19.
+// F(2,3) for grids of fewer than kLargeF2MinBlocks blocks of the tile above, and for K ≤ 32 (where the tile above
+// leaves half its output channels empty) on grids of more than one wave of it: half the output channels per block
+// and two resident blocks per SM. With 16 warps (v19) and rounds of two steps (v22) the tile above is as fast or
+// faster on every other grid timed (H200, forced each way, bench/NOTES.md v5, v12, v18, v19, v26): at batch 1
+// ESRGAN 160→32 128² (128 blocks, 10 steps) 9.8 vs 11.7 µs, DenseNet-161 192→48 28² (7 blocks) 6.7 vs 7.9, but 14²
+// (2 blocks) 6.1 vs 5.8 and 7² (1 block) 5.9 vs 5.6; the threshold between 2 and 7 blocks was not measured.
 using NarrowF2 = FusedConfig<2, 32, 32, 8, false, true, 2, 2>;
-constexpr int kLargeF2MinBlocks = 8;
+constexpr int kLargeF2MinBlocks = 4;
 #endif  // NOVA_WINO_SMALL_SHARED
 
 constexpr int kMaxDevices = 64;  // devices whose facts and per-kernel settings are cached
@@ -348,9 +348,10 @@ hipError_t dispatch_conv(const wino::Params& params, bool compensated, hipStream
     using Large = TileConfig<2, false>::type;
     const int forced = forced_f2_block.load(std::memory_order_relaxed);
     const int64_t large_blocks = grid_blocks<Large>(params);
-    const bool narrow =
-        forced == NarrowF2::kBlockK ||
-        (forced != Large::kBlockK && (params.k <= NarrowF2::kBlockK || large_blocks < kLargeF2MinBlocks));
+    const bool more_than_a_wave = large_blocks > static_cast<int64_t>(facts.sms) * Large::kBlocksPerSm;
+    const bool narrow = forced == NarrowF2::kBlockK ||
+                        (forced != Large::kBlockK && (large_blocks < kLargeF2MinBlocks ||
+                                                      (params.k <= NarrowF2::kBlockK && more_than_a_wave)));
     if (!compensated && (narrow || !fits<Large>(facts))) return launch_fused<NarrowF2>(params, facts, stream);
   }
 #endif  // !NOVA_WINO_SMALL_SHARED
