@@ -180,11 +180,11 @@ template <class Cfg>
 constexpr bool kSixteenWarpF2 = Cfg::kM == 2 && Cfg::kWarps == 16;
 template <class Cfg>
 constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
-// F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 since its launches overlap the previous kernel (v23:
-// split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4).
 // NarrowF2's shape spelled out, since the 64 KB build has no NarrowF2 (and no clusters to split over).
 template <class Cfg>
 constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 8 && !Cfg::kCompensated;
+// F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 since its launches overlap the previous kernel (v23:
+// split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4).
 template <class Cfg>
 constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : kNarrowF2<Cfg> ? 6.0 : 2.0;
 
@@ -291,7 +291,7 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
   const dim3 grid(static_cast<unsigned>(grid_x), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
   // A settled filter's first copies go out before the wait only where the whole grid is resident at once: on grids of
-  // more than one wave they cost up to 2 % (H200, bench/NOTES.md "Early filter copies").
+  // more than one wave they cost up to 2.7 % (H200, bench/NOTES.md v25).
   params.filter_settled = params.filter_settled &&
                           grid_x * k_blocks * plan.c_split <= resident_blocks<Cfg, kStaged>(plan.c_split, facts);
   const bool overlap = facts.sm90a && !overlap_disabled.load(std::memory_order_relaxed);
