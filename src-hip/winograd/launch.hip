@@ -142,7 +142,7 @@ hipError_t raise_shared_limit(int device) {
   return hipSuccess;
 }
 
-constexpr int kMaxSplit = 8;  // blocks per cluster that every sm_90 device runs (the portable cluster size)
+constexpr int kMaxSplit = wino::kMaxChannelSplit;
 
 // Blocks of the kernel that run at once in clusters of `split` (1: no clusters), asked of the runtime once per
 // kernel, device and split: clusters fill fewer SMs than SMs × blocks per SM suggests (a cluster's blocks share one

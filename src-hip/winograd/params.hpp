@@ -12,6 +12,9 @@ namespace nova::wino {
 // Channels reduced per main-loop step: the k of one 16×16×16 matrix product.
 inline constexpr int kChannelStep = 16;
 
+// Blocks per cluster of a channel split at most: the portable cluster size, which every sm_90 device runs.
+inline constexpr int kMaxChannelSplit = 8;
+
 // Output channels per run of F(2,3)'s U: its 64-channel block finds a step's U in one contiguous run and copies it
 // with one bulk copy. F(4,3) and F(6,3) keep all K in one run per (ξ, channel half): their blocks copy U 16 bytes
 // per thread, which measured 3–5 % slower from k-blocked runs (bench/NOTES.md, v16 and v17).
@@ -49,6 +52,7 @@ struct Params {
   int c_split;
   bool relu;
   bool vector_input;     // c % 8 == 0 and x 16-byte aligned: input tiles may be copied 8 channels at a time
+  bool vector_output;    // k % 4 == 0 and y 8-byte aligned: 4 channels of an output pixel may be stored at once
   bool filter_settled;   // the stream's previous kernel does not write u (WinoFilterState::kSettled)
 };
 
@@ -104,6 +108,7 @@ inline Params make_params(const ConvShape& s, int m, const void* x, const void* 
   p.c_split = 1;
   p.relu = relu;
   p.vector_input = s.c % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0;
+  p.vector_output = s.k % 4 == 0 && reinterpret_cast<uintptr_t>(y) % 8 == 0;
   p.filter_settled = false;
   return p;
 }

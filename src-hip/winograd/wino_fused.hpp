@@ -528,58 +528,128 @@ __device__ inline void multiply_warpgroup(const WarpgroupOperands& operands, int
 }
 #endif  // NOVA_MMA_WGMMA
 
-// Bias, ReLU and the fp16 store of output (i, j) of a tile for channel k, if it lies inside the image.
-__device__ inline void store_output(const Params& p, const TileInfo& ti, int k, int i, int j, float value) {
+// Output channels a thread of the epilogue takes at once: 4 for F(2,3), whose α·m values of 4 channels a thread holds
+// in registers, read by 16-byte shared loads and stored 8 bytes a pixel (one value a thread and 2-byte stores took
+// a quarter of a batch-1 layer's time, bench/NOTES.md v27); 1 for the larger tiles.
+template <class Cfg>
+inline constexpr int kEpilogueChannels = Cfg::kM == 2 ? 4 : 1;
+
+// Bias, ReLU and the fp16 stores of output (i, j) of a tile for channels [k, k + kChannels) below K, if it lies inside
+// the image.
+template <int kChannels>
+__device__ inline void store_outputs(const Params& p, const TileInfo& ti, int k, int i, int j,
+                                     const float (&value)[kChannels]) {
   if (i >= ti.out_rows || j >= ti.out_cols) return;
-  if (p.bias) value += __half2float(p.bias[k]);
-  if (p.relu) value = value < 0.0f ? 0.0f : value;  // keeps NaN, as max(0, NaN) would not
-  p.y[ti.output_offset + (static_cast<int64_t>(i) * p.out_w + j) * p.k + k] = __float2half_rn(value);
+  __half out[kChannels];
+#pragma unroll
+  for (int v = 0; v < kChannels; ++v) {
+    float x = value[v];
+    if (p.bias && k + v < p.k) x += __half2float(p.bias[k + v]);
+    if (p.relu) x = x < 0.0f ? 0.0f : x;  // keeps NaN, as max(0, NaN) would not
+    out[v] = __float2half_rn(x);
+  }
+  __half* y = p.y + ti.output_offset + (static_cast<int64_t>(i) * p.out_w + j) * p.k + k;
+  if constexpr (kChannels == 4) {
+    if (p.vector_output && k + 4 <= p.k) {
+      *reinterpret_cast<uint2*>(y) = *reinterpret_cast<const uint2*>(out);
+      return;
+    }
+  }
+#pragma unroll
+  for (int v = 0; v < kChannels; ++v)
+    if (k + v < p.k) y[v] = out[v];
 }
 
-// Calls store(t_local, k_local, ti, k, y) with y = Aᵀ M A for every (tile, k) of the block inside the output.
+// Reads or writes kChannels consecutive floats (16-byte aligned when 4) of the epilogue storage.
+template <int kChannels>
+__device__ inline void load_channels(const float* from, float (&to)[kChannels]) {
+  if constexpr (kChannels == 4) {
+    const float4 v = *reinterpret_cast<const float4*>(from);
+    to[0] = v.x, to[1] = v.y, to[2] = v.z, to[3] = v.w;
+  } else {
+#pragma unroll
+    for (int v = 0; v < kChannels; ++v) to[v] = from[v];
+  }
+}
+
+template <int kChannels>
+__device__ inline void store_channels(const float (&from)[kChannels], float* to) {
+  if constexpr (kChannels == 4)
+    *reinterpret_cast<float4*>(to) = make_float4(from[0], from[1], from[2], from[3]);
+  else
+#pragma unroll
+    for (int v = 0; v < kChannels; ++v) to[v] = from[v];
+}
+
+// Calls store(t_local, k_local, ti, k, y) with y[i][j][v] = (Aᵀ M A)(i, j) of channel k + v for every tile of the
+// block inside the output and every run of kEpilogueChannels<Cfg> channels that starts below K.
 // kRightApplied: the storage holds T = M A (α × m values of a (tile, k): T(r, j) at m[r·m + j]) instead of M.
 template <class Cfg, bool kRightApplied, class Store>
 __device__ inline void transform_block_outputs(const Params& p, const typename Cfg::EpilogueStorage& s,
                                                const TileInfo* info, int k0, Store&& store) {
-  constexpr int kA = Cfg::kAlpha, kM = Cfg::kM;
-  for (int pair = threadIdx.x; pair < Cfg::kBlockTiles * Cfg::kBlockK; pair += Cfg::kThreads) {
-    const int k_local = pair % Cfg::kBlockK, t_local = pair / Cfg::kBlockK;
+  constexpr int kA = Cfg::kAlpha, kM = Cfg::kM, kChannels = kEpilogueChannels<Cfg>;
+  constexpr int kRuns = Cfg::kBlockK / kChannels;  // channel runs of a tile
+  static_assert(Cfg::kBlockK % kChannels == 0 && Cfg::kMLd % kChannels == 0, "runs are aligned in the storage");
+  for (int item = threadIdx.x; item < Cfg::kBlockTiles * kRuns; item += Cfg::kThreads) {
+    const int k_local = item % kRuns * kChannels, t_local = item / kRuns;
     const TileInfo& ti = info[t_local];
     const int k = k0 + k_local;
     if (ti.out_rows <= 0 || k >= p.k) continue;
     constexpr int kCols = kRightApplied ? kM : kA;  // T = M A, or M
-    float stored[kA][kCols];
+    float stored[kA][kCols][kChannels];
 #pragma unroll
     for (int i = 0; i < kA; ++i)
 #pragma unroll
-      for (int j = 0; j < kCols; ++j) stored[i][j] = s.m[i * kCols + j][t_local][k_local];
-    float y[kM][kM];
-    if constexpr (kRightApplied)
-      transform_output_left<kM>(stored, y);
-    else
-      transform_output<kM>(stored, y);
+      for (int j = 0; j < kCols; ++j) load_channels(&s.m[i * kCols + j][t_local][k_local], stored[i][j]);
+    float y[kM][kM][kChannels];
+#pragma unroll
+    for (int v = 0; v < kChannels; ++v) {
+      float one[kA][kCols], y_one[kM][kM];
+#pragma unroll
+      for (int i = 0; i < kA; ++i)
+#pragma unroll
+        for (int j = 0; j < kCols; ++j) one[i][j] = stored[i][j][v];
+      if constexpr (kRightApplied)
+        transform_output_left<kM>(one, y_one);
+      else
+        transform_output<kM>(one, y_one);
+#pragma unroll
+      for (int i = 0; i < kM; ++i)
+#pragma unroll
+        for (int j = 0; j < kM; ++j) y[i][j][v] = y_one[i][j];
+    }
     store(t_local, k_local, ti, k, y);
   }
 }
 
 #if defined(NOVA_ARCH_NV_HOPPER)
 // Channel split: every block of the cluster has left its partial Y(i, j) of (tile, k) in m[i·m + j][tile][k];
-// this block sums its share of the tiles over the cluster and stores them.
+// this block sums its share of the tiles over the cluster and stores them. All blocks' values of a run are loaded
+// before they are summed (in rank order, as one at a time did), so their distributed shared-memory latencies overlap.
 template <class Cfg>
 __device__ inline void reduce_cluster_and_store(const Params& p, const typename Cfg::EpilogueStorage& s,
                                                 const TileInfo* info, int k0, int rank, int split) {
-  constexpr int kOutputs = Cfg::kM * Cfg::kM;
+  constexpr int kOutputs = Cfg::kM * Cfg::kM, kChannels = kEpilogueChannels<Cfg>;
+  constexpr int kRuns = Cfg::kBlockK / kChannels;
   const int first_tile = Cfg::kBlockTiles * rank / split, tiles = Cfg::kBlockTiles * (rank + 1) / split - first_tile;
-  for (int e = threadIdx.x; e < tiles * kOutputs * Cfg::kBlockK; e += Cfg::kThreads) {
-    const int k_local = e % Cfg::kBlockK, rest = e / Cfg::kBlockK;
+  for (int e = threadIdx.x; e < tiles * kOutputs * kRuns; e += Cfg::kThreads) {
+    const int k_local = e % kRuns * kChannels, rest = e / kRuns;
     const int output = rest % kOutputs, t_local = first_tile + rest / kOutputs;
     const TileInfo& ti = info[t_local];
     const int k = k0 + k_local;
     if (ti.out_rows <= 0 || k >= p.k) continue;
     const float* local = &s.m[output][t_local][k_local];
-    float sum = 0.0f;
-    for (int r = 0; r < split; ++r) sum += *cluster::map_rank(local, r);
-    store_output(p, ti, k, output / Cfg::kM, output % Cfg::kM, sum);
+    float part[kMaxChannelSplit][kChannels];
+#pragma unroll
+    for (int r = 0; r < kMaxChannelSplit; ++r)
+      if (r < split) load_channels(cluster::map_rank(local, r), part[r]);
+    float sum[kChannels] = {};
+#pragma unroll
+    for (int r = 0; r < kMaxChannelSplit; ++r)
+      if (r < split)
+#pragma unroll
+        for (int v = 0; v < kChannels; ++v) sum[v] += part[r][v];
+    store_outputs(p, ti, k, output / Cfg::kM, output % Cfg::kM, sum);
   }
 }
 #endif  // NOVA_ARCH_NV_HOPPER
@@ -864,11 +934,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   __syncthreads();
   if (block_split<kMixedRows>(p) == 1) {
     transform_block_outputs<Cfg, kRightInRegisters>(
-        p, shared.epilogue, info, k0, [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM]) {
+        p, shared.epilogue, info, k0,
+        [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM][kEpilogueChannels<Cfg>]) {
 #pragma unroll
           for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
-            for (int j = 0; j < Cfg::kM; ++j) store_output(p, ti, k, i, j, y[i][j]);
+            for (int j = 0; j < Cfg::kM; ++j) store_outputs(p, ti, k, i, j, y[i][j]);
         });
     return;
   }
@@ -877,11 +948,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   // them, so the in-place write needs no barrier.
   auto& epilogue = shared.epilogue;
   transform_block_outputs<Cfg, kRightInRegisters>(
-      p, epilogue, info, k0, [&](int t_local, int k_local, const TileInfo&, int, const float (&y)[Cfg::kM][Cfg::kM]) {
+      p, epilogue, info, k0,
+      [&](int t_local, int k_local, const TileInfo&, int, const float (&y)[Cfg::kM][Cfg::kM][kEpilogueChannels<Cfg>]) {
 #pragma unroll
         for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
-          for (int j = 0; j < Cfg::kM; ++j) epilogue.m[i * Cfg::kM + j][t_local][k_local] = y[i][j];
+          for (int j = 0; j < Cfg::kM; ++j) store_channels(y[i][j], &epilogue.m[i * Cfg::kM + j][t_local][k_local]);
       });
   cluster::sync();  // every block's partial outputs are in its shared memory
   reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, block_rank<kMixedRows>(p), block_split<kMixedRows>(p));
