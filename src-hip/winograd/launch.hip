@@ -184,9 +184,13 @@ constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
 template <class Cfg>
 constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 8 && !Cfg::kCompensated;
 // F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 since its launches overlap the previous kernel (v23:
-// split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4).
+// split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4). The 16-warp block's grows with the blocks it sums
+// since v27 made the rest of its epilogue cheaper: 5.5 at split 4, a quarter step more per block (v28: block stamps on
+// ResNet-50 128×28 batch 1 put the reduction of split 8 0.8 µs above that of split 4, whose launch ran 12 % faster).
 template <class Cfg>
-constexpr double kReduceSteps = kSixteenWarpF2<Cfg> ? 5.5 : kNarrowF2<Cfg> ? 6.0 : 2.0;
+constexpr double reduce_steps(int split) {
+  return kSixteenWarpF2<Cfg> ? 4.5 + 0.25 * split : kNarrowF2<Cfg> ? 6.0 : 2.0;
+}
 
 // Two answers of plan_launch: `uniform`, the best split of 1, 2, 4 or 8 blocks per cluster on every block tile (what the
 // tile order is decided by, launch_fused), and `best`, which also weighs splits of 3, 5, 6 and 7 and grids whose first
@@ -208,7 +212,7 @@ SplitPlans plan_launch(const wino::Params& params, const DeviceFacts& facts, dou
   const auto plan = [&](int split, int unsplit_rows, int64_t resident) {
     const auto waves_cost = [&](int64_t blocks, int block_steps, bool reduces) {
       return static_cast<double>((blocks + resident - 1) / resident) *
-             (block_steps * step_cost + kFixedSteps<Cfg> + (reduces ? kReduceSteps<Cfg> : 0.0));
+             (block_steps * step_cost + kFixedSteps<Cfg> + (reduces ? reduce_steps<Cfg>(split) : 0.0));
     };
     LaunchPlan plan{split, split == 1 ? k_blocks : unsplit_rows, 0.0};
     if (plan.unsplit_rows > 0) plan.cost += waves_cost(plan.unsplit_rows * tile_blocks, steps, false);
