@@ -142,8 +142,6 @@ hipError_t raise_shared_limit(int device) {
   return hipSuccess;
 }
 
-constexpr int kMaxSplit = wino::kMaxChannelSplit;
-
 // Blocks of the kernel that run at once in clusters of `split` (1: no clusters), asked of the runtime once per
 // kernel, device and split: clusters fill fewer SMs than SMs × blocks per SM suggests (a cluster's blocks share one
 // GPC; bench/NOTES.md, "The channel-split model counts the clusters the device holds").
@@ -151,7 +149,7 @@ template <class Cfg, bool kStaged>
 int64_t resident_blocks(int split, const DeviceFacts& facts) {
   const int64_t unclustered = static_cast<int64_t>(facts.sms) * Cfg::kBlocksPerSm;
   if (split == 1) return unclustered;
-  static std::atomic<int> clusters[kMaxDevices][kMaxSplit + 1];  // by split; 0 = not asked yet
+  static std::atomic<int> clusters[kMaxDevices][wino::kMaxChannelSplit + 1];  // by split; 0 = not asked yet
   int known = facts.device < kMaxDevices ? clusters[facts.device][split].load(std::memory_order_acquire) : 0;
   if (known == 0) {
     known = -1;  // unknown: fall back to the unclustered count
@@ -197,7 +195,7 @@ constexpr double reduce_steps(int split) {
 // rows of k blocks, as many as whole waves hold, are unsplit and the rest split (their last wave, split, fills the
 // device where an unsplit one would leave SMs idle). Powers of two first: a later candidate must cost less (measured
 // on an H200, bench/NOTES.md v24: at equal modelled cost split 6 ran 16 % slower than 8 on DenseNet-161 192→48 14²
-// batch 1).
+// batch 1; after v27 the smallest split first was 2–4 % faster there but 1.6 % slower elsewhere, NOTES v27).
 struct SplitPlans {
   LaunchPlan uniform, best;
 };
@@ -394,7 +392,7 @@ hipError_t dispatch_filter(const void* filter, void* u, const ConvShape& shape, 
 }  // namespace
 
 void wino_force_c_split(int split, bool mixed) {
-  forced_c_split.store(split >= 1 && split <= kMaxSplit ? split : 0);
+  forced_c_split.store(split >= 1 && split <= wino::kMaxChannelSplit ? split : 0);
   forced_mixed_split.store(mixed);
 }
 
