@@ -281,6 +281,11 @@ inline hipError_t encode_fp16_tensor_map_4d(TensorMap* map, const void* base, co
 namespace cluster {
 // Barrier over every thread of the cluster; orders shared-memory writes before it with reads after it.
 __device__ inline void sync() { cooperative_groups::this_cluster().sync(); }
+// A barrier that orders nothing: for a block that must not leave while others still read its shared memory (their
+// loads have returned once their values are used), without waiting for its own device-memory stores as sync() does.
+__device__ inline void sync_relaxed() {
+  asm volatile("barrier.cluster.arrive.relaxed.aligned;\nbarrier.cluster.wait.aligned;\n" ::: "memory");
+}
 // The address of `local`'s counterpart in the shared memory of the cluster's block `rank`.
 template <class T>
 __device__ inline const T* map_rank(const T* local, unsigned rank) {

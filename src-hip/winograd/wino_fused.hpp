@@ -957,7 +957,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
       });
   cluster::sync();  // every block's partial outputs are in its shared memory
   reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, block_rank<kMixedRows>(p), block_split<kMixedRows>(p));
-  cluster::sync();  // no block leaves while another still reads its shared memory
+  // No block leaves while another still reads its shared memory. Relaxed: a full barrier would first wait for this
+  // block's output stores to complete (bench/NOTES.md v29: 0.3–0.4 µs of a split batch-1 layer's 5–7).
+  cluster::sync_relaxed();
 #else   // !NOVA_ARCH_NV_HOPPER: the launcher never splits here
   NOVA_DEVICE_TRAP();
 #endif  // NOVA_ARCH_NV_HOPPER
