@@ -181,21 +181,24 @@ constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
 // NarrowF2's shape spelled out, since the 64 KB build has no NarrowF2 (and no clusters to split over).
 template <class Cfg>
 constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 8 && !Cfg::kCompensated;
-// F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 since its launches overlap the previous kernel (v23:
-// split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4). The 16-warp block's grows with the blocks it sums
-// since v27 made the rest of its epilogue cheaper: 5.5 at split 4, a quarter step more per block (v28: block stamps on
+// F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 at split 8 since its launches overlap the previous
+// kernel (v23: split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4), a twentieth of a step less per block
+// fewer, so that of two splits with as many steps a block the smaller wins (v30: split 6 ran 4 % faster than 8 on
+// DenseNet-161 14² and 7² batch 1, two steps a block either way; a term large enough to measure would make split 2 look
+// cheaper than 1 on ESRGAN 160→32, where it runs 1.6× slower). The 16-warp block's grows with the blocks it sums since
+// v27 made the rest of its epilogue cheaper: 5.5 at split 4, a quarter step more per block (v28: block stamps on
 // ResNet-50 128×28 batch 1 put the reduction of split 8 0.8 µs above that of split 4, whose launch ran 12 % faster).
 template <class Cfg>
 constexpr double reduce_steps(int split) {
-  return kSixteenWarpF2<Cfg> ? 4.5 + 0.25 * split : kNarrowF2<Cfg> ? 6.0 : 2.0;
+  return kSixteenWarpF2<Cfg> ? 4.5 + 0.25 * split : kNarrowF2<Cfg> ? 5.6 + 0.05 * split : 2.0;
 }
 
 // Two answers of plan_launch: `uniform`, the best split of 1, 2, 4 or 8 blocks per cluster on every block tile (what the
 // tile order is decided by, launch_fused), and `best`, which also weighs splits of 3, 5, 6 and 7 and grids whose first
 // rows of k blocks, as many as whole waves hold, are unsplit and the rest split (their last wave, split, fills the
 // device where an unsplit one would leave SMs idle). Powers of two first: a later candidate must cost less (measured
-// on an H200, bench/NOTES.md v24: at equal modelled cost split 6 ran 16 % slower than 8 on DenseNet-161 192→48 14²
-// batch 1; after v27 the smallest split first was 2–4 % faster there but 1.6 % slower elsewhere, NOTES v27).
+// on an H200, bench/NOTES.md v27: the smallest split first was 2–4 % faster on DenseNet-161 batch 1 but 1.6 % slower
+// elsewhere; where the 32-channel block's splits tie, its reduction cost now decides, reduce_steps).
 struct SplitPlans {
   LaunchPlan uniform, best;
 };

@@ -284,10 +284,11 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       {"sd15 320x64", 32, 320, 64, 320},     {"sd15 640x32", 32, 640, 32, 640},    {"sd15 1280x16", 32, 1280, 16, 1280},
       {"resnet50 512x7", 32, 512, 7, 512},   {"densenet 192-48x7", 32, 192, 7, 48},
       {"sdxl 1280x32", 1, 1280, 32, 1280},   {"sdxl 640x64", 1, 640, 64, 640},     {"vgg16 128x112", 1, 128, 112, 128},
-      // Small grids either side of F(2,3)'s block rule (7, 2 and 1 blocks of the 64-channel tile against its threshold
-      // of 4, 8 blocks; ESRGAN's K = 32 layers in one wave of it).
-      {"densenet 192-48x28", 1, 192, 28, 48}, {"densenet 192-48x14", 1, 192, 14, 48},
-      {"densenet 192-48x7", 1, 192, 7, 48},   {"resnet50 512x7", 1, 512, 7, 512},
+      // Small grids either side of F(2,3)'s block rule (DenseNet-161: 28, 7, 2 and 1 blocks of the 64-channel tile
+      // against its threshold of 4, 8 blocks; ESRGAN's K = 32 layers in one wave of it).
+      {"densenet 192-48x56", 1, 192, 56, 48}, {"densenet 192-48x28", 1, 192, 28, 48},
+      {"densenet 192-48x14", 1, 192, 14, 48}, {"densenet 192-48x7", 1, 192, 7, 48},
+      {"resnet50 512x7", 1, 512, 7, 512},
       {"esrgan 64-32x128", 1, 64, 128, 32},   {"esrgan 160-32x128", 1, 160, 128, 32},
       {"sd15 1280x8", 1, 1280, 8, 1280},
   };
