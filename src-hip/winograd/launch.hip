@@ -182,9 +182,9 @@ constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
 template <class Cfg>
 constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 8 && !Cfg::kCompensated;
 // F(2,3)'s 32-channel block (consecutive tiles or rectangles): 6 at split 8 since its launches overlap the previous
-// kernel (v23: split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4), a twentieth of a step less per block
-// fewer, so that of two splits with as many steps a block the smaller wins (v30: split 6 ran 4 % faster than 8 on
-// DenseNet-161 14² and 7² batch 1, two steps a block either way; a term large enough to measure would make split 2 look
+// kernel (v23: split 2 took 13.5 µs on ESRGAN 160→32 128² batch 1, split 1 11.4), and 0.05 less for each block fewer,
+// only so that of two splits with as many steps a block the smaller wins (v30: split 6 ran 4 % faster than 8 on
+// DenseNet-161 14² and 7² batch 1, two steps a block either way; a slope matching that 0.2 µs would make split 2 look
 // cheaper than 1 on ESRGAN 160→32, where it runs 1.6× slower). The 16-warp block's grows with the blocks it sums since
 // v27 made the rest of its epilogue cheaper: 5.5 at split 4, a quarter step more per block (v28: block stamps on
 // ResNet-50 128×28 batch 1 put the reduction of split 8 0.8 µs above that of split 4, whose launch ran 12 % faster).
