@@ -534,17 +534,25 @@ __device__ inline void multiply_warpgroup(const WarpgroupOperands& operands, int
 template <class Cfg>
 inline constexpr int kEpilogueChannels = Cfg::kM == 2 ? 4 : 1;
 
+// The bias of channels [k, k + kChannels) (0 past K or without bias), read once for all the outputs of a tile that take
+// it: the compiler cannot reuse one read across the output stores, which may alias it.
+template <int kChannels>
+__device__ inline void load_bias(const Params& p, int k, float (&bias)[kChannels]) {
+#pragma unroll
+  for (int v = 0; v < kChannels; ++v) bias[v] = p.bias && k + v < p.k ? __half2float(p.bias[k + v]) : 0.0f;
+}
+
 // Bias, ReLU and the fp16 stores of output (i, j) of a tile for channels [k, k + kChannels) below K, if it lies inside
 // the image.
 template <int kChannels>
 __device__ inline void store_outputs(const Params& p, const TileInfo& ti, int k, int i, int j,
-                                     const float (&value)[kChannels]) {
+                                     const float (&value)[kChannels], const float (&bias)[kChannels]) {
   if (i >= ti.out_rows || j >= ti.out_cols) return;
   __half out[kChannels];
 #pragma unroll
   for (int v = 0; v < kChannels; ++v) {
     float x = value[v];
-    if (p.bias && k + v < p.k) x += __half2float(p.bias[k + v]);
+    if (p.bias) x += bias[v];
     if (p.relu) x = x < 0.0f ? 0.0f : x;  // keeps NaN, as max(0, NaN) would not
     out[v] = __float2half_rn(x);
   }
@@ -649,7 +657,9 @@ __device__ inline void reduce_cluster_and_store(const Params& p, const typename 
       if (r < split)
 #pragma unroll
         for (int v = 0; v < kChannels; ++v) sum[v] += part[r][v];
-    store_outputs(p, ti, k, output / Cfg::kM, output % Cfg::kM, sum);
+    float bias[kChannels];
+    load_bias(p, k, bias);
+    store_outputs(p, ti, k, output / Cfg::kM, output % Cfg::kM, sum, bias);
   }
 }
 #endif  // NOVA_ARCH_NV_HOPPER
@@ -936,10 +946,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     transform_block_outputs<Cfg, kRightInRegisters>(
         p, shared.epilogue, info, k0,
         [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM][kEpilogueChannels<Cfg>]) {
+          float bias[kEpilogueChannels<Cfg>];
+          load_bias(p, k, bias);
 #pragma unroll
           for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
-            for (int j = 0; j < Cfg::kM; ++j) store_outputs(p, ti, k, i, j, y[i][j]);
+            for (int j = 0; j < Cfg::kM; ++j) store_outputs(p, ti, k, i, j, y[i][j], bias);
         });
     return;
   }
