@@ -130,12 +130,12 @@ int64_t grid_blocks(const wino::Params& params) {
 }
 
 // Raises the kernel's dynamic shared-memory limit, once per kernel and device (a host call worth microseconds).
-template <class Cfg, bool kStaged, bool kMixedRows = false>
+template <class Cfg, bool kStaged, bool kMixedRows = false, bool kPersistent = false>
 hipError_t raise_shared_limit(int device) {
   static std::atomic<bool> raised[kMaxDevices];
   if (device < kMaxDevices && raised[device].load(std::memory_order_acquire)) return hipSuccess;
   NOVA_HIP_RETURN_IF_ERROR(hipFuncSetAttribute(
-      reinterpret_cast<const void*>(wino::wino_fused_fp16_nhwc<Cfg, kStaged, kMixedRows>),
+      reinterpret_cast<const void*>(wino::wino_fused_fp16_nhwc<Cfg, kStaged, kMixedRows, kPersistent>),
                                                hipFuncAttributeMaxDynamicSharedMemorySize,
                                                static_cast<int>(Cfg::kSharedBytes)));
   if (device < kMaxDevices) raised[device].store(true, std::memory_order_release);
@@ -266,6 +266,7 @@ std::atomic<int> forced_tile_order{0};
 std::atomic<bool> overlap_disabled{false};
 std::atomic<bool> early_filter_disabled{false};
 std::atomic<int> forced_f2_block{0};
+std::atomic<bool> persistent_disabled{false};
 
 // The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
 // stages as one region (Cfg::kRegionTensorCopies; C % 8 == 0 and a 16-byte aligned input, as vector_input says).
@@ -294,17 +295,29 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
 #endif  // NOVA_WINO_SMALL_SHARED
   TensorMap input_map{};
   if constexpr (kStaged && Cfg::kRegionTensorCopies) NOVA_HIP_RETURN_IF_ERROR(encode_input_map<Cfg>(params, &input_map));
-  const dim3 grid(static_cast<unsigned>(grid_x), static_cast<unsigned>(k_blocks), static_cast<unsigned>(params.c_split));
+  // An unsplit grid of more than one wave on sm_90a's tensor-copy path runs as one wave of persistent blocks, each
+  // taking every so many block tiles (wino_fused.hpp, kPersistent): a tile's first copies then land during the
+  // previous tile's epilogue (H100, bench/NOTES.md v31: batch 32 −2 to −11 %).
+  const int64_t resident = resident_blocks<Cfg, kStaged>(plan.c_split, facts);
+  const bool persistent = kStaged && Cfg::kRegionTensorCopies && facts.sm90a && plan.c_split == 1 &&
+                          grid_x * k_blocks > resident && !persistent_disabled.load(std::memory_order_relaxed);
+  const dim3 grid = persistent ? dim3(static_cast<unsigned>(resident))
+                               : dim3(static_cast<unsigned>(grid_x), static_cast<unsigned>(k_blocks),
+                                      static_cast<unsigned>(params.c_split));
   // A settled filter's first copies go out before the wait only where the whole grid is resident at once: on grids of
   // more than one wave they cost up to 2.7 % (H200, bench/NOTES.md v25).
-  params.filter_settled = params.filter_settled &&
-                          grid_x * k_blocks * plan.c_split <= resident_blocks<Cfg, kStaged>(plan.c_split, facts);
+  params.filter_settled = params.filter_settled && static_cast<int64_t>(grid.x) * grid.y * grid.z <= resident;
   const bool overlap = facts.sm90a && !overlap_disabled.load(std::memory_order_relaxed);
   const auto launch = [&](auto kernel) {
     return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
                             static_cast<unsigned>(params.c_split), overlap, params, input_map);
   };
 #if defined(NOVA_PLATFORM_NVIDIA)  // the only platform with clusters, so with split rows
+  if constexpr (kStaged && Cfg::kRegionTensorCopies)
+    if (persistent) {
+      NOVA_HIP_RETURN_IF_ERROR((raise_shared_limit<Cfg, kStaged, false, true>(facts.device)));
+      return launch(wino::wino_fused_fp16_nhwc<Cfg, kStaged, false, true>);
+    }
   if (plan.c_split > 1 && plan.unsplit_rows > 0 && plan.unsplit_rows < k_blocks) {
     NOVA_HIP_RETURN_IF_ERROR((raise_shared_limit<Cfg, kStaged, true>(facts.device)));
     return launch(wino::wino_fused_fp16_nhwc<Cfg, kStaged, true>);
@@ -404,6 +417,8 @@ void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || or
 void wino_disable_overlap(bool disabled) { overlap_disabled.store(disabled); }
 
 void wino_disable_early_filter(bool disabled) { early_filter_disabled.store(disabled); }
+
+void wino_disable_persistent(bool disabled) { persistent_disabled.store(disabled); }
 
 void wino_force_f2_block(int channels) { forced_f2_block.store(channels == 32 || channels == 64 ? channels : 0); }
 

@@ -66,6 +66,8 @@ void wino_disable_overlap(bool disabled);
 // For benchmarks, process-wide: when `disabled`, later fused launches treat every filter as kMayBeInFlight (its first
 // copies wait for the previous kernel).
 void wino_disable_early_filter(bool disabled);
+// For benchmarks, process-wide: when `disabled`, later fused launches never run as one wave of persistent blocks.
+void wino_disable_persistent(bool disabled);
 
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be

@@ -25,6 +25,9 @@
 // On sm_90a the kernel is launched overlapping the stream's previous kernel (programmatic dependent launch): a
 // block reads and writes device memory only after dependent_launch::wait() and lets the next kernel start once past
 // its main loop (dependent_launch::release()).
+// Persistent blocks (kPersistent, sm_90a's tensor-copy path, unsplit grids of more than one wave): one wave of blocks,
+// each running block tiles one after another; the next tile's first regions and U are copied while this tile's
+// epilogue runs (the epilogue storage then starts past the staged regions and ends before U).
 // Nothing but the input, U and the output touches device memory. Shared memory is a union of the main-loop
 // and the epilogue storage. Compensated mode keeps V and U as fp16 hi + fp16 lo and accumulates
 // hi·hi + hi·lo + lo·hi.
@@ -34,6 +37,8 @@
 #include "../mma/mma.hpp"
 #include "params.hpp"
 #include "transforms.hpp"
+
+#include <type_traits>
 
 namespace nova::wino {
 
@@ -149,14 +154,34 @@ struct FusedConfig {
              (kInputOnMatrixUnits ? channel ^ (((pixel >> 2) & 1) << 3) : channel);
   }
 
-  struct MainLoopStorage {
+  // The epilogue's storage overlays the main loop's. With tensor copies it starts past the staged regions and ends
+  // before U where it keeps M A (α·m rows, F(2,3)'s 16-warp block on sm_90a), so that a persistent block can copy its
+  // next tile's first regions and U during this tile's epilogue; those rows take kEpilogueRoom bytes more than V.
+  static constexpr size_t kVBytes = sizeof(VBuffer) * kVStages;
+  static constexpr size_t kRightAppliedBytes = sizeof(float) * kAlpha * M * kBlockTiles * kMLd;
+  static constexpr size_t kEpilogueRoom =
+      kRegionTensorCopies && kRightAppliedBytes > kVBytes ? kRightAppliedBytes - kVBytes : 0;
+  static_assert(kEpilogueRoom % 256 == 0, "U stays aligned");
+  struct PlainMainLoopStorage {
     __half raw[kRawStages][kRawStageHalves];  // first: a tensor copy's destination is 256-byte aligned
     VBuffer v[kVStages];
     __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];  // U(ξ, k, channel) at u_offset(k, channel)
   };
-  struct EpilogueStorage {
+  struct RoomyMainLoopStorage {
+    __half raw[kRawStages][kRawStageHalves];
+    VBuffer v[kVStages];
+    unsigned char epilogue_room[kEpilogueRoom > 0 ? kEpilogueRoom : 1];
+    __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];
+  };
+  using MainLoopStorage = std::conditional_t<(kEpilogueRoom > 0), RoomyMainLoopStorage, PlainMainLoopStorage>;
+  struct PlainEpilogueStorage {
     float m[kPositions][kBlockTiles][kMLd];  // M(ξ, tile, k)
   };
+  struct RegionsKeptEpilogueStorage {
+    __half regions_kept[kRawStages][kRawStageHalves];
+    float m[kPositions][kBlockTiles][kMLd];
+  };
+  using EpilogueStorage = std::conditional_t<kRegionTensorCopies, RegionsKeptEpilogueStorage, PlainEpilogueStorage>;
   union SharedStorage {
     MainLoopStorage main_loop;
     EpilogueStorage epilogue;
@@ -461,7 +486,7 @@ struct CopyBarriers {
 };
 
 // Names one instantiation of the fused kernel (its template arguments), for what each kernel must have its own of.
-template <class Cfg, bool kStaged, bool kMixedRows>
+template <class Cfg, bool kStaged, bool kMixedRows, bool kPersistent>
 struct FusedKernelTag {};
 
 #if defined(NOVA_MMA_WGMMA)
@@ -666,27 +691,34 @@ __device__ inline void reduce_cluster_and_store(const Params& p, const typename 
 
 // kStaged: input tiles through shared memory (needs Cfg::kStageInput and Params::vector_input).
 // kMixedRows: the grid may have unsplit rows (block_tile_index).
+// kPersistent: a grid of one x row, at most as many blocks as run at once, whose block b takes the work items (tile
+// block, k block) b, b + gridDim.x, … in the order of the other grids' blocks (tile blocks first); unsplit, sm_90a's
+// tensor-copy path only. While it runs a tile's epilogue the next tile's first copies land.
 // input_map: the input as a tensor (C, W, H, N) for Cfg::kRegionTensorCopies (launch.hip encodes it), else unused.
-template <class Cfg, bool kStaged, bool kMixedRows>
+template <class Cfg, bool kStaged, bool kMixedRows, bool kPersistent = false>
 __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     wino_fused_fp16_nhwc(Params p, const NOVA_GRID_CONSTANT TensorMap input_map) {
   static_assert(!kStaged || Cfg::kStageInput, "staging needs its shared memory");
+  static_assert(!kPersistent || (kStaged && Cfg::kRegionTensorCopies && !kMixedRows), "persistent blocks copy ahead");
   extern __shared__ __align__(256) unsigned char shared_bytes[];  // one symbol for every kernel of the file
   __shared__ TileInfo info[Cfg::kBlockTiles];
   auto& shared = *reinterpret_cast<typename Cfg::SharedStorage*>(shared_bytes);
   auto& main_loop = shared.main_loop;
-  using KernelTag = FusedKernelTag<Cfg, kStaged, kMixedRows>;
-  const int64_t tile_block = block_tile_index<kMixedRows>(p);
+  using KernelTag = FusedKernelTag<Cfg, kStaged, kMixedRows, kPersistent>;
+  const int64_t work_items = kPersistent ? p.tile_blocks * ((p.k + Cfg::kBlockK - 1) / Cfg::kBlockK) : 1;
+  int64_t work = kPersistent ? blockIdx.x : 0;
+  int64_t tile_block = kPersistent ? work % p.tile_blocks : block_tile_index<kMixedRows>(p);
   if (kMixedRows && tile_block >= p.tile_blocks) return;  // a spare block of an unsplit row (launch.hip)
-  const int k0 = static_cast<int>(blockIdx.y) * Cfg::kBlockK;
+  int k0 = static_cast<int>(kPersistent ? work / p.tile_blocks : blockIdx.y) * Cfg::kBlockK;
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize;
 
   // Launched overlapping the stream's previous kernel (launch.hip): nothing before dependent_launch::wait() below
   // reads device memory that a previous kernel may write (x, U, bias) or writes any.
   compute_tile_info<Cfg>(p, tile_block, info);
-  const InputRegion region = block_input_region<Cfg>(p, tile_block);
+  InputRegion region = block_input_region<Cfg>(p, tile_block);
   [[maybe_unused]] constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
   [[maybe_unused]] constexpr bool kRegionTensor = kSm90aPass && kStaged && Cfg::kRegionTensorCopies;
+  if constexpr (kPersistent && !kRegionTensor) NOVA_DEVICE_TRAP();  // the launcher takes it on sm_90a only
 #if defined(NOVA_MMA_WGMMA)
   if (threadIdx.x == 0) {
     if constexpr (kFilterBulk)
@@ -772,209 +804,245 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
     if (early_filter_steps > 0) load_filter_step<Cfg>(p, main_loop, 0, k0, channel_of(0));  // joins step 0's group
   dependent_launch::wait();
 #if defined(NOVA_MMA_WGMMA)
-  if constexpr (kRegionTensor) {
-    // Rounds of Cfg::kRoundSteps steps. Every copy is one thread's bulk or tensor copy counted on its buffer's barrier:
-    // the regions of round r + 2 and U of round r + 1 are issued after round r's block barrier, into the buffers of
-    // rounds r and r − 1, which no transform (barrier) and no product (each warpgroup waited for its products of
-    // round r − 1 before the barrier) still reads. A round: its steps' input transforms, one barrier, their products,
-    // left in flight while the next round transforms.
-    static_assert(kWarpgroup && kFilterBulk && Cfg::kRawStages == 2 * Cfg::kRoundSteps, "rounds of bulk copies");
-    constexpr int kRoundSteps = Cfg::kRoundSteps;
-    auto& barriers = copy_barriers<Cfg, KernelTag>();
-    const auto copy_regions = [&](int round) {
-      for (int i = round * kRoundSteps; i < (round + 1) * kRoundSteps && i < block_steps; ++i)
-        mma::tensor_copy_4d(main_loop.raw[i % Cfg::kRawStages], &input_map, channel_of(i), region.col0, region.row0,
-                            region.image, Cfg::kRawStageBytes, &barriers.region[i % Cfg::kRawStages]);
-    };
-    const auto copy_filters = [&](int round) {
-      for (int i = round * kRoundSteps; i < (round + 1) * kRoundSteps && i < block_steps; ++i)
-        copy_filter_step<Cfg, KernelTag>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
-    };
-    if (threadIdx.x == 0) {
-      copy_regions(0);
-      copy_regions(1);
-      if (early_filter_steps == 0) copy_filters(0);
-    }
-    for (int first = 0, round = 0; first < block_steps; first += kRoundSteps, ++round) {
-#pragma unroll
-      for (int j = 0; j < kRoundSteps; ++j) {
-        const int i = first + j;
-        if (j > 0 && i >= block_steps) break;
-        mma::copy_barrier_wait(&barriers.region[i % Cfg::kRawStages], (i / Cfg::kRawStages) & 1);
-        transform_input_step<Cfg, true>(p, info, main_loop, main_loop.v[i % Cfg::kVStages], i % Cfg::kRawStages,
-                                        channel_of(i), warp, input_transform);
-      }
-      mma::warpgroup_wait<0>();  // the previous round's products, which read the buffers the next copies fill
-      publish_operands();
-      __syncthreads();
-      if (threadIdx.x == 0) {
-        copy_filters(round + 1);
-        copy_regions(round + 2);
-      }
-#pragma unroll
-      for (int j = 0; j < kRoundSteps; ++j) {
-        const int i = first + j;
-        if (j > 0 && i >= block_steps) break;
-        mma::copy_barrier_wait(&barriers.filter[i % Cfg::kFilterStages], (i / Cfg::kFilterStages) & 1);
-        multiply_warpgroup<Cfg>(operands, i % Cfg::kFilterStages, i % Cfg::kVStages, i > 0, acc);
+  // The tensor-copy path's copies of one round of a tile's steps (regions of `tile`, U of output channels [k, k + 64)),
+  // into the buffers of the block's steps g + i: a persistent block's buffers and their barriers' phases run on over
+  // its tiles (g: the steps of its earlier tiles).
+  [[maybe_unused]] const auto copy_regions = [&](int g, const InputRegion& tile, int round) {
+    if constexpr (kRegionTensor) {  // braced: nvcc 13 misparses the function's end without them
+      for (int i = round * Cfg::kRoundSteps; i < (round + 1) * Cfg::kRoundSteps && i < block_steps; ++i) {
+        const int stage = (g + i) % Cfg::kRawStages;
+        mma::tensor_copy_4d(main_loop.raw[stage], &input_map, channel_of(i), tile.col0, tile.row0, tile.image,
+                            Cfg::kRawStageBytes, &copy_barriers<Cfg, KernelTag>().region[stage]);
       }
     }
-  } else
+  };
+  [[maybe_unused]] const auto copy_filters = [&](int g, int k, int round) {
+    if constexpr (kRegionTensor) {
+      for (int i = round * Cfg::kRoundSteps; i < (round + 1) * Cfg::kRoundSteps && i < block_steps; ++i)
+        copy_filter_step<Cfg, KernelTag>(p, main_loop, (g + i) % Cfg::kFilterStages, k, channel_of(i));
+    }
+  };
 #endif  // NOVA_MMA_WGMMA
-  if constexpr (Cfg::kFilterStages >= 2) {
-    // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
-    // bulk copy instead, waited for on its buffer's barrier before the products).
-    // Waits until iteration i's input and (unless bulk-copied) U have landed and are visible to the block.
-    const auto wait_input = [] {
-      mma::copy_async_wait<1>();
-      __syncthreads();
-    };
-    const auto load_filter = [&](int i) {
-      if (i < early_filter_steps) return;  // copied before the wait
+  for (int g = 0;; g += block_steps) {  // one tile, or a persistent block's tiles one after another
 #if defined(NOVA_MMA_WGMMA)
-      if constexpr (kFilterBulk) {
-        if (threadIdx.x == 0)
-          copy_filter_step<Cfg, KernelTag>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
-        return;
+    if constexpr (kRegionTensor) {
+      // Rounds of Cfg::kRoundSteps steps. Every copy is one thread's bulk or tensor copy counted on its buffer's
+      // barrier: the regions of round r + 2 and U of round r + 1 are issued after round r's block barrier, into the
+      // buffers of rounds r and r − 1, which no transform (barrier) and no product (each warpgroup waited for its
+      // products of round r − 1 before the barrier) still reads. A round: its steps' input transforms, one barrier,
+      // their products, left in flight while the next round transforms.
+      static_assert(kWarpgroup && kFilterBulk && Cfg::kRawStages == 2 * Cfg::kRoundSteps, "rounds of bulk copies");
+      constexpr int kRoundSteps = Cfg::kRoundSteps;
+      auto& barriers = copy_barriers<Cfg, KernelTag>();
+      if (threadIdx.x == 0 && g == 0) {  // a persistent block's later tiles had theirs issued before the last epilogue
+        copy_regions(g, region, 0);
+        copy_regions(g, region, 1);
+        if (early_filter_steps == 0) copy_filters(g, k0, 0);
       }
-#endif  // NOVA_MMA_WGMMA
-      load_filter_step<Cfg>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
-    };
-    // Waits for U of iteration i where a bulk copy brings it: the barrier's phase is how often this block filled
-    // that buffer before, mod 2.
-    const auto wait_filter = [&](int i) {
-#if defined(NOVA_MMA_WGMMA)
-      if constexpr (kFilterBulk)
-        mma::copy_barrier_wait(&copy_barriers<Cfg, KernelTag>().filter[i % Cfg::kFilterStages],
-                               (i / Cfg::kFilterStages) & 1);
-#endif  // NOVA_MMA_WGMMA
-      (void)i;
-    };
-    // The barrier that ends a step keeps its next step from overwriting buffers that another warpgroup's products of
-    // the previous step may still read. Warpgroup products over three or more V and four U buffers need none: the
-    // buffers the next step writes were last read by products two steps back, which every warpgroup waited for
-    // before this step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −6 to −8 %).
-    constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages >= 3 && Cfg::kFilterStages == 4);
-    if (block_steps > 0) {
-      if constexpr (kStaged) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
-      load_filter(0);
-    }
-    mma::copy_async_commit();
-    for (int i = 0; i < block_steps; ++i) {
-      if (i + 1 < block_steps) {
-        if constexpr (kStaged)
-          load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
-        load_filter(i + 1);
-      }
-      mma::copy_async_commit();
-      wait_input();
-      auto& v = main_loop.v[i % Cfg::kVStages];
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, channel_of(i), warp,
-                                         input_transform);
-      publish_operands();
-      __syncthreads();
-      wait_filter(i);
-      multiply_step(i % Cfg::kVStages, i % Cfg::kFilterStages, i == 0);
-      if constexpr (kStepBarrier) __syncthreads();
-    }
-  } else {
-    // Copy groups in flight, oldest first: input(step), then per step U(step), input(step + 1).
-    if constexpr (kStaged)
-      if (block_steps > 0) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
-    mma::copy_async_commit();
-    for (int i = 0; i < block_steps; ++i) {
-      const int c0 = channel_of(i);
-      load_filter_step<Cfg>(p, main_loop, 0, k0, c0);
-      mma::copy_async_commit();
-      if constexpr (kStaged)
-        if (i + 1 < block_steps)
-          load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
-      mma::copy_async_commit();
-      mma::copy_async_wait<2>();  // this step's input tiles have landed
-      __syncthreads();
-      auto& v = main_loop.v[i % Cfg::kVStages];
-      transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, c0, warp, input_transform);
-      mma::copy_async_wait<1>();  // this step's U has landed
-      publish_operands();
-      __syncthreads();
-      multiply_step(i % Cfg::kVStages, 0, i == 0);
-      __syncthreads();
-    }
-  }
-  mma::copy_async_wait<0>();
-#if defined(NOVA_MMA_WGMMA)
-  if constexpr (kWarpgroup) {
-    mma::warpgroup_wait<0>();
-    __syncthreads();  // the other warpgroup's last products may still read V, which the epilogue storage overlays
-  }
-#endif  // NOVA_MMA_WGMMA
-
-  // The next kernel's blocks may start once every block of this one is past its main loop: released earlier, they
-  // sat beside this kernel's blocks where two fit an SM and slowed them (bench/NOTES.md v23).
-  dependent_launch::release();
-
-  // Where a warpgroup's positions are one row r of the α × α (F(2,3)'s 16 warps: ξ = 4r + q), its threads hold
-  // the same (k, tile) elements of the whole row and apply the output transform's right half, T(r, j) =
-  // Σ_q M(r, q) A(q, j), in registers: the epilogue storage then takes α·m values of a (tile, k) instead of α².
-  constexpr bool kRightInRegisters = kWarpgroup && kAccPositions == Cfg::kAlpha;
-  if constexpr (kRightInRegisters) {
+      for (int first = 0, round = 0; first < block_steps; first += kRoundSteps, ++round) {
 #pragma unroll
-    for (int tt = 0; tt < Cfg::kTTiles; ++tt)
-#pragma unroll
-      for (int j = 0; j < Cfg::kM; ++j) {
-        mma::FragD t;
-        mma::zero(t);
-#pragma unroll
-        for (int q = 0; q < kAccPositions; ++q)
-          if (F3<Cfg::kM>::at(j, q) != 0.0f) mma::add_scaled(t, F3<Cfg::kM>::at(j, q), acc[q][0][tt]);
-        mma::store_d(t, &shared.epilogue.m[(warp / 4) * Cfg::kM + j][16 * tt][16 * (warp % 4)], 1, Cfg::kMLd);
-      }
-  } else {
-#pragma unroll
-    for (int q = 0; q < kAccPositions; ++q)
-#pragma unroll
-      for (int kt = 0; kt < kAccKTiles; ++kt)
-#pragma unroll
-        for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
-          const int position = (kWarpgroup ? warp / 4 : warp) * kAccPositions + q;
-          const int k_tile = kWarpgroup ? warp % 4 : kt;
-          mma::store_d(acc[q][kt][tt], &shared.epilogue.m[position][16 * tt][16 * k_tile], 1, Cfg::kMLd);
+        for (int j = 0; j < kRoundSteps; ++j) {
+          const int i = first + j;
+          if (j > 0 && i >= block_steps) break;
+          mma::copy_barrier_wait(&barriers.region[(g + i) % Cfg::kRawStages], ((g + i) / Cfg::kRawStages) & 1);
+          transform_input_step<Cfg, true>(p, info, main_loop, main_loop.v[i % Cfg::kVStages], (g + i) % Cfg::kRawStages,
+                                          channel_of(i), warp, input_transform);
         }
-  }
-  __syncthreads();
-  if (block_split<kMixedRows>(p) == 1) {
+        mma::warpgroup_wait<0>();  // the previous round's products, which read the buffers the next copies fill
+        publish_operands();
+        __syncthreads();
+        if (threadIdx.x == 0) {
+          copy_filters(g, k0, round + 1);
+          copy_regions(g, region, round + 2);
+        }
+#pragma unroll
+        for (int j = 0; j < kRoundSteps; ++j) {
+          const int i = first + j;
+          if (j > 0 && i >= block_steps) break;
+          mma::copy_barrier_wait(&barriers.filter[(g + i) % Cfg::kFilterStages], ((g + i) / Cfg::kFilterStages) & 1);
+          multiply_warpgroup<Cfg>(operands, (g + i) % Cfg::kFilterStages, i % Cfg::kVStages, i > 0, acc);
+        }
+      }
+    } else
+#endif  // NOVA_MMA_WGMMA
+    if constexpr (Cfg::kFilterStages >= 2) {
+      // One copy group per step, issued a step ahead: {input tiles, U} of step + 1 while step runs (U by one thread's
+      // bulk copy instead, waited for on its buffer's barrier before the products).
+      // Waits until iteration i's input and (unless bulk-copied) U have landed and are visible to the block.
+      const auto wait_input = [] {
+        mma::copy_async_wait<1>();
+        __syncthreads();
+      };
+      const auto load_filter = [&](int i) {
+        if (i < early_filter_steps) return;  // copied before the wait
+#if defined(NOVA_MMA_WGMMA)
+        if constexpr (kFilterBulk) {
+          if (threadIdx.x == 0)
+            copy_filter_step<Cfg, KernelTag>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
+          return;
+        }
+#endif  // NOVA_MMA_WGMMA
+        load_filter_step<Cfg>(p, main_loop, i % Cfg::kFilterStages, k0, channel_of(i));
+      };
+      // Waits for U of iteration i where a bulk copy brings it: the barrier's phase is how often this block filled
+      // that buffer before, mod 2.
+      const auto wait_filter = [&](int i) {
+#if defined(NOVA_MMA_WGMMA)
+        if constexpr (kFilterBulk)
+          mma::copy_barrier_wait(&copy_barriers<Cfg, KernelTag>().filter[i % Cfg::kFilterStages],
+                                 (i / Cfg::kFilterStages) & 1);
+#endif  // NOVA_MMA_WGMMA
+        (void)i;
+      };
+      // The barrier that ends a step keeps its next step from overwriting buffers that another warpgroup's products of
+      // the previous step may still read. Warpgroup products over three or more V and four U buffers need none: the
+      // buffers the next step writes were last read by products two steps back, which every warpgroup waited for
+      // before this step's second barrier (bench/NOTES.md v17: F(2,3) batch 32 −6 to −8 %).
+      constexpr bool kStepBarrier = !(kWarpgroup && Cfg::kVStages >= 3 && Cfg::kFilterStages == 4);
+      if (block_steps > 0) {
+        if constexpr (kStaged) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
+        load_filter(0);
+      }
+      mma::copy_async_commit();
+      for (int i = 0; i < block_steps; ++i) {
+        if (i + 1 < block_steps) {
+          if constexpr (kStaged)
+            load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
+          load_filter(i + 1);
+        }
+        mma::copy_async_commit();
+        wait_input();
+        auto& v = main_loop.v[i % Cfg::kVStages];
+        transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, channel_of(i), warp,
+                                           input_transform);
+        publish_operands();
+        __syncthreads();
+        wait_filter(i);
+        multiply_step(i % Cfg::kVStages, i % Cfg::kFilterStages, i == 0);
+        if constexpr (kStepBarrier) __syncthreads();
+      }
+    } else {
+      // Copy groups in flight, oldest first: input(step), then per step U(step), input(step + 1).
+      if constexpr (kStaged)
+        if (block_steps > 0) load_input_async<Cfg>(p, info, region, main_loop.raw[0], channel_of(0));
+      mma::copy_async_commit();
+      for (int i = 0; i < block_steps; ++i) {
+        const int c0 = channel_of(i);
+        load_filter_step<Cfg>(p, main_loop, 0, k0, c0);
+        mma::copy_async_commit();
+        if constexpr (kStaged)
+          if (i + 1 < block_steps)
+            load_input_async<Cfg>(p, info, region, main_loop.raw[(i + 1) % Cfg::kRawStages], channel_of(i + 1));
+        mma::copy_async_commit();
+        mma::copy_async_wait<2>();  // this step's input tiles have landed
+        __syncthreads();
+        auto& v = main_loop.v[i % Cfg::kVStages];
+        transform_input_step<Cfg, kStaged>(p, info, main_loop, v, i % Cfg::kRawStages, c0, warp, input_transform);
+        mma::copy_async_wait<1>();  // this step's U has landed
+        publish_operands();
+        __syncthreads();
+        multiply_step(i % Cfg::kVStages, 0, i == 0);
+        __syncthreads();
+      }
+    }
+    mma::copy_async_wait<0>();
+#if defined(NOVA_MMA_WGMMA)
+    if constexpr (kWarpgroup) {
+      mma::warpgroup_wait<0>();
+      __syncthreads();  // the other warpgroup's last products may still read V, which the epilogue storage overlays
+    }
+#endif  // NOVA_MMA_WGMMA
+    // A persistent block's next tile: its first round of U and two rounds of regions, into buffers no product or
+    // transform reads any more and the epilogue storage does not overlay (Cfg::kEpilogueRoom).
+    const int64_t next_work = work + (kPersistent ? gridDim.x : 0);
+    const bool last_tile = !kPersistent || next_work >= work_items;
+#if defined(NOVA_MMA_WGMMA)
+    if constexpr (kPersistent && kRegionTensor)
+      if (!last_tile && threadIdx.x == 0) {
+        const InputRegion next_region = block_input_region<Cfg>(p, next_work % p.tile_blocks);
+        copy_regions(g + block_steps, next_region, 0);
+        copy_regions(g + block_steps, next_region, 1);
+        copy_filters(g + block_steps, static_cast<int>(next_work / p.tile_blocks) * Cfg::kBlockK, 0);
+      }
+#endif  // NOVA_MMA_WGMMA
+
+    // The next kernel's blocks may start once every block of this one is past its (last) main loop: released earlier,
+    // they sat beside this kernel's blocks where two fit an SM and slowed them (bench/NOTES.md v23).
+    if (last_tile) dependent_launch::release();
+
+    // Where a warpgroup's positions are one row r of the α × α (F(2,3)'s 16 warps: ξ = 4r + q), its threads hold
+    // the same (k, tile) elements of the whole row and apply the output transform's right half, T(r, j) =
+    // Σ_q M(r, q) A(q, j), in registers: the epilogue storage then takes α·m values of a (tile, k) instead of α².
+    constexpr bool kRightInRegisters = kWarpgroup && kAccPositions == Cfg::kAlpha;
+    static_assert(!kPersistent || !kRegionTensor || kRightInRegisters, "the epilogue storage ends before U");
+    if constexpr (kRightInRegisters) {
+#pragma unroll
+      for (int tt = 0; tt < Cfg::kTTiles; ++tt)
+#pragma unroll
+        for (int j = 0; j < Cfg::kM; ++j) {
+          mma::FragD t;
+          mma::zero(t);
+#pragma unroll
+          for (int q = 0; q < kAccPositions; ++q)
+            if (F3<Cfg::kM>::at(j, q) != 0.0f) mma::add_scaled(t, F3<Cfg::kM>::at(j, q), acc[q][0][tt]);
+          mma::store_d(t, &shared.epilogue.m[(warp / 4) * Cfg::kM + j][16 * tt][16 * (warp % 4)], 1, Cfg::kMLd);
+        }
+    } else {
+#pragma unroll
+      for (int q = 0; q < kAccPositions; ++q)
+#pragma unroll
+        for (int kt = 0; kt < kAccKTiles; ++kt)
+#pragma unroll
+          for (int tt = 0; tt < Cfg::kTTiles; ++tt) {
+            const int position = (kWarpgroup ? warp / 4 : warp) * kAccPositions + q;
+            const int k_tile = kWarpgroup ? warp % 4 : kt;
+            mma::store_d(acc[q][kt][tt], &shared.epilogue.m[position][16 * tt][16 * k_tile], 1, Cfg::kMLd);
+          }
+    }
+    __syncthreads();
+    if (block_split<kMixedRows>(p) == 1) {
+      transform_block_outputs<Cfg, kRightInRegisters>(
+          p, shared.epilogue, info, k0,
+          [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM][kEpilogueChannels<Cfg>]) {
+            float bias[kEpilogueChannels<Cfg>];
+            load_bias(p, k, bias);
+#pragma unroll
+            for (int i = 0; i < Cfg::kM; ++i)
+#pragma unroll
+              for (int j = 0; j < Cfg::kM; ++j) store_outputs(p, ti, k, i, j, y[i][j], bias);
+          });
+      if (last_tile) return;
+      __syncthreads();  // the next tile's transforms write V, over the epilogue storage, and its tile infos
+      work = next_work;
+      tile_block = work % p.tile_blocks;
+      k0 = static_cast<int>(work / p.tile_blocks) * Cfg::kBlockK;
+      region = block_input_region<Cfg>(p, tile_block);
+      compute_tile_info<Cfg>(p, tile_block, info);  // visible to the epilogue after the main loop's barriers
+      continue;
+    }
+#if defined(NOVA_ARCH_NV_HOPPER)
+    // Each thread reads all stored values of its (tile, k) before writing the m² partial outputs over the first of
+    // them, so the in-place write needs no barrier.
+    auto& epilogue = shared.epilogue;
     transform_block_outputs<Cfg, kRightInRegisters>(
-        p, shared.epilogue, info, k0,
-        [&](int, int, const TileInfo& ti, int k, const float (&y)[Cfg::kM][Cfg::kM][kEpilogueChannels<Cfg>]) {
-          float bias[kEpilogueChannels<Cfg>];
-          load_bias(p, k, bias);
+        p, epilogue, info, k0,
+        [&](int t_local, int k_local, const TileInfo&, int,
+            const float (&y)[Cfg::kM][Cfg::kM][kEpilogueChannels<Cfg>]) {
 #pragma unroll
           for (int i = 0; i < Cfg::kM; ++i)
 #pragma unroll
-            for (int j = 0; j < Cfg::kM; ++j) store_outputs(p, ti, k, i, j, y[i][j], bias);
+            for (int j = 0; j < Cfg::kM; ++j) store_channels(y[i][j], &epilogue.m[i * Cfg::kM + j][t_local][k_local]);
         });
+    cluster::sync();  // every block's partial outputs are in its shared memory
+    reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, block_rank<kMixedRows>(p), block_split<kMixedRows>(p));
+    // No block leaves while another still reads its shared memory. Relaxed: a full barrier would first wait for this
+    // block's output stores to complete (bench/NOTES.md v29: 0.3–0.4 µs of a split batch-1 layer's 5–7).
+    cluster::sync_relaxed();
+#else   // !NOVA_ARCH_NV_HOPPER: the launcher never splits here
+    NOVA_DEVICE_TRAP();
+#endif  // NOVA_ARCH_NV_HOPPER
     return;
   }
-#if defined(NOVA_ARCH_NV_HOPPER)
-  // Each thread reads all stored values of its (tile, k) before writing the m² partial outputs over the first of
-  // them, so the in-place write needs no barrier.
-  auto& epilogue = shared.epilogue;
-  transform_block_outputs<Cfg, kRightInRegisters>(
-      p, epilogue, info, k0,
-      [&](int t_local, int k_local, const TileInfo&, int, const float (&y)[Cfg::kM][Cfg::kM][kEpilogueChannels<Cfg>]) {
-#pragma unroll
-        for (int i = 0; i < Cfg::kM; ++i)
-#pragma unroll
-          for (int j = 0; j < Cfg::kM; ++j) store_channels(y[i][j], &epilogue.m[i * Cfg::kM + j][t_local][k_local]);
-      });
-  cluster::sync();  // every block's partial outputs are in its shared memory
-  reduce_cluster_and_store<Cfg>(p, epilogue, info, k0, block_rank<kMixedRows>(p), block_split<kMixedRows>(p));
-  // No block leaves while another still reads its shared memory. Relaxed: a full barrier would first wait for this
-  // block's output stores to complete (bench/NOTES.md v29: 0.3–0.4 µs of a split batch-1 layer's 5–7).
-  cluster::sync_relaxed();
-#else   // !NOVA_ARCH_NV_HOPPER: the launcher never splits here
-  NOVA_DEVICE_TRAP();
-#endif  // NOVA_ARCH_NV_HOPPER
 }
 
 // U = G g Gᵀ for every (k < k_pad, c < c_pad) from a KRSC fp16 filter; channels ≥ c and rows ≥ k_total are zero.

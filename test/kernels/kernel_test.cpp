@@ -2,7 +2,7 @@
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
 // Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2] [--no-overlap]
-//                  [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter]
+//                  [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter] [--no-persistent]
 //                  [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
 #include <cmath>
@@ -410,6 +410,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--no-overlap")) nova::wino_disable_overlap(true);
     // --no-early-filter: no filter copied before the previous kernel ends (for A/B timing).
     if (!std::strcmp(argv[i], "--no-early-filter")) nova::wino_disable_early_filter(true);
+    // --no-persistent: no grid runs as one wave of persistent blocks (for A/B timing).
+    if (!std::strcmp(argv[i], "--no-persistent")) nova::wino_disable_persistent(true);
     if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
   }
   nova::wino_force_c_split(split, mixed_split);
