@@ -267,6 +267,13 @@ std::atomic<bool> overlap_disabled{false};
 std::atomic<bool> early_filter_disabled{false};
 std::atomic<int> forced_f2_block{0};
 std::atomic<bool> persistent_disabled{false};
+// Whether this build's sm_90a code has the tensor-copy path, which persistent blocks need: not with the scalar mma
+// fallback forced (a test build, whose kernels run the other paths on every device).
+#if defined(NOVA_MMA_FORCE_SCALAR)
+constexpr bool kTensorCopyBuild = false;
+#else   // !NOVA_MMA_FORCE_SCALAR
+constexpr bool kTensorCopyBuild = true;
+#endif  // NOVA_MMA_FORCE_SCALAR
 
 // The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
 // stages as one region (Cfg::kRegionTensorCopies; C % 8 == 0 and a 16-byte aligned input, as vector_input says).
@@ -299,7 +306,7 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   // taking every so many block tiles (wino_fused.hpp, kPersistent): a tile's first copies then land during the
   // previous tile's epilogue (H100, bench/NOTES.md v31: batch 32 −2 to −11 %).
   const int64_t resident = resident_blocks<Cfg, kStaged>(plan.c_split, facts);
-  const bool persistent = kStaged && Cfg::kRegionTensorCopies && facts.sm90a && plan.c_split == 1 &&
+  const bool persistent = kStaged && Cfg::kRegionTensorCopies && kTensorCopyBuild && facts.sm90a && plan.c_split == 1 &&
                           grid_x * k_blocks > resident && !persistent_disabled.load(std::memory_order_relaxed);
   const dim3 grid = persistent ? dim3(static_cast<unsigned>(resident))
                                : dim3(static_cast<unsigned>(grid_x), static_cast<unsigned>(k_blocks),
