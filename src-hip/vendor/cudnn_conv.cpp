@@ -179,8 +179,10 @@ public:
         // FindEx's own timing still picks a slow algorithm now and then (ESRGAN 64→32 at 128², batch 1, H200:
         // IMPLICIT_GEMM default-math at 117 µs where PyTorch's cuDNN took 6.5 µs), and its four fastest were not always
         // enough either (DenseNet-161 192→48 56², batch 1, H100: 226 µs where PyTorch's cuDNN took 7.4; bench/NOTES.md).
-        // So every successful candidate is timed again here, warm, on these buffers: one call each first, then those
-        // within twice the fastest of those calls in full; the fastest is kept.
+        // So every successful candidate is timed again here, warm, on these buffers: one call each first, then in full
+        // those within twice the fastest of those calls and the fastest of each math type (one call can be off by
+        // more than 2×: DenseNet-161 7², batch 1, H200, kept a default-math algorithm at 76 µs where PyTorch's cuDNN
+        // took 8.0, bench/NOTES.md v31); the fastest is kept.
         std::vector<cudnnConvolutionFwdAlgoPerf_t> candidates;
         for (int i = 0; i < returned; ++i)
             if (perf[i].status == kCudnnSuccess) candidates.push_back(perf[i]);
@@ -194,10 +196,15 @@ public:
         for (size_t i = 0; i < candidates.size(); ++i)
             if (!time_candidate(candidates[i], x, w, y, 1, 1, screened[i], reason)) return false;
         const float fastest_screened = *std::min_element(screened.begin(), screened.end());
+        const auto fastest_of_its_math = [&](size_t i) {
+            for (size_t j = 0; j < candidates.size(); ++j)
+                if (candidates[j].mathType == candidates[i].mathType && screened[j] < screened[i]) return false;
+            return true;
+        };
         float best_ms = 0;
         const cudnnConvolutionFwdAlgoPerf_t* best = nullptr;
         for (size_t i = 0; i < candidates.size(); ++i) {
-            if (screened[i] > 2 * fastest_screened) continue;
+            if (screened[i] > 2 * fastest_screened && !fastest_of_its_math(i)) continue;
             float ms = 0;
             if (!time_candidate(candidates[i], x, w, y, 3, 10, ms, reason)) return false;
             if (!best || ms < best_ms) best = &candidates[i], best_ms = ms;
