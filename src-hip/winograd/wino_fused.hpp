@@ -718,7 +718,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kBlocksPerSm)
   InputRegion region = block_input_region<Cfg>(p, tile_block);
   [[maybe_unused]] constexpr bool kFilterBulk = kSm90aPass && Cfg::kFilterBulkCopies;
   [[maybe_unused]] constexpr bool kRegionTensor = kSm90aPass && kStaged && Cfg::kRegionTensorCopies;
-  if constexpr (kPersistent && !kRegionTensor) NOVA_DEVICE_TRAP();  // the launcher takes it on sm_90a only
+  if constexpr (kPersistent && !kRegionTensor) NOVA_DEVICE_TRAP();  // launched only where this path exists
 #if defined(NOVA_MMA_WGMMA)
   if (threadIdx.x == 0) {
     if constexpr (kFilterBulk)

@@ -453,7 +453,8 @@ int main(int argc, char** argv) {
       bool bias, relu;
     };
     // Enough tiles for F(2,3)'s 64-channel tile (K > 32, ≥ 2 waves), and 6 channel steps so its four U buffers (and
-    // their bulk-copy barriers' phases) wrap.
+    // their bulk-copy barriers' phases) wrap; on sm_90a it runs as persistent blocks (96 rectangles × 3 k blocks = 288
+    // block tiles over 132 blocks), whose buffers and phases run on from one tile to the next.
     const Case large_f2 = {nova::make_conv_shape(3, 96, 64, 64, 130, 3, 3, 1, 1), true, true};
     std::vector<Case> shapes = {
         {nova::make_conv_shape(1, 3, 37, 53, 1, 3, 3, 1, 1), true, false},
