@@ -162,24 +162,28 @@ struct FusedConfig {
   static constexpr size_t kEpilogueRoom =
       kRegionTensorCopies && kRightAppliedBytes > kVBytes ? kRightAppliedBytes - kVBytes : 0;
   static_assert(kEpilogueRoom % 256 == 0, "U stays aligned");
+  // The stored arrays, named once for both layouts of each storage.
+  using RawStages = __half[kRawStages][kRawStageHalves];  // first: a tensor copy's destination is 256-byte aligned
+  using UStages = __half[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];  // U(ξ, k, channel) at u_offset
+  using MRows = float[kPositions][kBlockTiles][kMLd];  // M(ξ, tile, k)
   struct PlainMainLoopStorage {
-    __half raw[kRawStages][kRawStageHalves];  // first: a tensor copy's destination is 256-byte aligned
+    RawStages raw;
     VBuffer v[kVStages];
-    __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];  // U(ξ, k, channel) at u_offset(k, channel)
+    UStages u;
   };
   struct RoomyMainLoopStorage {
-    __half raw[kRawStages][kRawStageHalves];
+    RawStages raw;
     VBuffer v[kVStages];
     unsigned char epilogue_room[kEpilogueRoom > 0 ? kEpilogueRoom : 1];
-    __half u[kFilterStages][kPlanes][kPositions][kBlockK * kChannelStep];
+    UStages u;
   };
   using MainLoopStorage = std::conditional_t<(kEpilogueRoom > 0), RoomyMainLoopStorage, PlainMainLoopStorage>;
   struct PlainEpilogueStorage {
-    float m[kPositions][kBlockTiles][kMLd];  // M(ξ, tile, k)
+    MRows m;
   };
   struct RegionsKeptEpilogueStorage {
-    __half regions_kept[kRawStages][kRawStageHalves];
-    float m[kPositions][kBlockTiles][kMLd];
+    RawStages regions_kept;
+    MRows m;
   };
   using EpilogueStorage = std::conditional_t<kRegionTensorCopies, RegionsKeptEpilogueStorage, PlainEpilogueStorage>;
   union SharedStorage {
