@@ -543,7 +543,7 @@ __device__ inline void multiply_warpgroup(const WarpgroupOperands& operands, int
   constexpr unsigned kVPosition = sizeof(Storage::v[0][0][0]);
   // The stages' descriptors first, then constant advances: advancing each product's by (stage offset + q · position)
   // had the compiler shift every sum apart (with the callers' signed stage arithmetic, ~40 uniform instructions a
-  // group of four products; F(2,3) 1.5–6 % slower, bench/NOTES.md v32).
+  // group of four products; F(2,3) 2.9 % slower in geomean, bench/NOTES.md v32).
   const auto u_stage_operand = mma::descriptor_advance(operands.u, u_stage * kUStage);
   const auto v_stage_operand = mma::descriptor_advance(operands.v, v_stage * kVStage);
   mma::warpgroup_fence();
