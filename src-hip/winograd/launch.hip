@@ -259,9 +259,9 @@ constexpr int kRectangleRows =
 // 44.6 vs 37.4). On smaller grids the model's fixed costs decide: rectangles forced there took 0–5 % longer at
 // batch 1.
 constexpr double kRoundRectangleStepCost = 0.6;
-template <class Cfg, int kRows>
+template <class Cfg, int kRows, int kImages = 1>
 using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
-                                 Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows>;
+                                 Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows, kImages>;
 std::atomic<int> forced_tile_order{0};
 std::atomic<bool> overlap_disabled{false};
 std::atomic<bool> early_filter_disabled{false};
@@ -275,14 +275,15 @@ constexpr bool kTensorCopyBuild = false;
 constexpr bool kTensorCopyBuild = true;
 #endif  // NOVA_MMA_FORCE_SCALAR
 
-// The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionH pixels a tensor copy
-// stages as one region (Cfg::kRegionTensorCopies; C % 8 == 0 and a 16-byte aligned input, as vector_input says).
+// The input as the tensor (C, W, H, N) whose box of 16 channels × kRegionBoxW × kRegionImageH pixels × kRegionImages
+// images a tensor copy stages as one region (Cfg::kRegionTensorCopies; C % 8 == 0 and a 16-byte aligned input, as
+// vector_input says).
 template <class Cfg>
 hipError_t encode_input_map(const wino::Params& params, TensorMap* map) {
   const std::uint64_t c = params.c, w = params.w, h = params.h, n = params.n;
   const std::uint64_t dims[4] = {c, w, h, n};
   const std::uint64_t strides[3] = {c * 2, w * c * 2, h * w * c * 2};
-  const std::uint32_t box[4] = {wino::kChannelStep, Cfg::kRegionBoxW, Cfg::kRegionH, 1};
+  const std::uint32_t box[4] = {wino::kChannelStep, Cfg::kRegionBoxW, Cfg::kRegionImageH, Cfg::kRegionImages};
   return encode_fp16_tensor_map_4d(map, params.x, dims, strides, box);
 }
 
@@ -354,6 +355,20 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         const SplitPlans rectangles =
             plan_launch<Rectangles, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
         const int forced = forced_tile_order.load(std::memory_order_relaxed);
+        // Images of at most 4 × 4 tiles (ResNet-50's 7², SD1.5's 8²), which a rectangle of one image overhangs by
+        // half, two to a block where rectangles have rounds: as many blocks as consecutive tiles, the steps of
+        // rectangles.
+        using ImagePairs = RectanglesOf<Cfg, kRectangleRows<Cfg>, 2>;
+        if constexpr (ImagePairs::kRoundSteps > 1) {
+          const bool small_images = params.n > 1 && params.tiles_h <= ImagePairs::kRegionRows &&
+                                    params.tiles_w <= ImagePairs::kRegionCols && forced != 1 && forced != 2;
+          if (facts.sm90a && fits<ImagePairs>(facts) && (forced == 3 || small_images)) {
+            const SplitPlans pairs =
+                plan_launch<ImagePairs, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
+            if (forced == 3 || pairs.uniform.cost <= consecutive.uniform.cost)
+              return launch_kernel<ImagePairs, true>(params, pairs.best, facts, stream);
+          }
+        }
         if (forced == 2 || (forced == 0 && rectangles.uniform.cost <= consecutive.uniform.cost))
           return launch_kernel<Rectangles, true>(params, rectangles.best, facts, stream);
         return launch_kernel<Cfg, true>(params, consecutive.best, facts, stream);
@@ -419,7 +434,7 @@ void wino_force_c_split(int split, bool mixed) {
   forced_mixed_split.store(mixed);
 }
 
-void wino_force_tile_order(int order) { forced_tile_order.store(order == 1 || order == 2 ? order : 0); }
+void wino_force_tile_order(int order) { forced_tile_order.store(order >= 1 && order <= 3 ? order : 0); }
 
 void wino_disable_overlap(bool disabled) { overlap_disabled.store(disabled); }
 

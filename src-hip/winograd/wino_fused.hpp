@@ -43,7 +43,7 @@
 namespace nova::wino {
 
 template <int M, int kBlockK_, int kBlockTiles_, int kWarps_, bool kCompensated_, bool kStageInput_,
-          int kFilterStages_ = 1, int kBlocksPerSm_ = 1, int kRegionRows_ = 0>
+          int kFilterStages_ = 1, int kBlocksPerSm_ = 1, int kRegionRows_ = 0, int kRegionImages_ = 1>
 struct FusedConfig {
   static constexpr int kM = M;
   static constexpr int kBlockK = kBlockK_;
@@ -63,13 +63,17 @@ struct FusedConfig {
   static constexpr int kKTiles = kBlockK / 16;
   static constexpr int kTTiles = kBlockTiles / 16;
   static constexpr int kPlanes = kCompensated ? 2 : 1;
-  // Which tiles a block takes: kRegionRows > 0 makes them a rectangle of kRegionRows × kRegionCols tiles of one
-  // image, whose input region ((m·rows + 2) × (m·cols + 2) pixels, neighbouring tiles sharing 2 pixel rows and
-  // columns) is staged once per step; else kBlockTiles consecutive tiles, each staged alone (α² pixels).
+  // Which tiles a block takes: kRegionRows > 0 makes them the same rectangle of kRegionRows × kRegionCols tiles in
+  // each of kRegionImages consecutive images (two where a whole image is one small rectangle, so that no tile slot
+  // is left empty), whose input region ((m·rows + 2) × (m·cols + 2) pixels an image, neighbouring tiles sharing 2
+  // pixel rows and columns) is staged once per step; else kBlockTiles consecutive tiles, each staged alone (α²
+  // pixels).
   static constexpr int kRegionRows = kRegionRows_;
+  static constexpr int kRegionImages = kRegionImages_;
   static constexpr bool kRegion = kRegionRows > 0;
-  static constexpr int kRegionCols = kRegion ? kBlockTiles / kRegionRows : 0;
-  static constexpr int kRegionH = M * kRegionRows + 2, kRegionW = M * kRegionCols + 2;
+  static constexpr int kRegionCols = kRegion ? kBlockTiles / (kRegionRows * kRegionImages) : 0;
+  static constexpr int kRegionImageH = M * kRegionRows + 2, kRegionW = M * kRegionCols + 2;
+  static constexpr int kRegionH = kRegionImages * kRegionImageH;  // the images' regions one below the other
   // A staged region is kRegionH rows of kRegionBoxW ≥ kRegionW pixels (≡ 4 mod 8), 16 channels (32 bytes) each, the
   // two 8-channel halves of every pixel whose index has bit 2 set swapped (region_element): the layout a tensor
   // copy with the 32-byte swizzle lands (kRegionTensorCopies), and one in which the 2 × 4 pixels of an F(2,3) tile
@@ -87,8 +91,9 @@ struct FusedConfig {
   static_assert(kThreads % (2 * kBlockK) == 0, "the U copy gives each thread a fixed (k, half-row)");
   static_assert(kFilterStages >= 1 && kFilterStages <= 4, "one to four U buffers");
   static_assert(kRegion || !kStageInput || (kBlockTiles * kPositions * 2) % kThreads == 0, "whole input copy rounds");
-  static_assert(!kRegion || (kStageInput && kBlockTiles % (kRegion ? kRegionRows : 1) == 0),
+  static_assert(!kRegion || (kStageInput && kBlockTiles % (kRegion ? kRegionRows * kRegionImages : 1) == 0),
                 "a staged rectangle of tiles");
+  static_assert(kRegionImages == 1 || kRegion, "several images only as rectangles");
   // The input transform on the matrix units: per staged tile, D(ξ, channel) = Σ_pixel (Bᵀ ⊗ Bᵀ)(ξ, pixel) ·
   // d(pixel, channel), the 16×16 blocks of Bᵀ ⊗ Bᵀ held as A fragments (warp w owns the row block
   // w % kInputBlocks). Only where Bᵀ ⊗ Bᵀ is exact in fp16 and fills whole blocks (F(2,3), F(6,3)): F(4,3) as
@@ -147,8 +152,12 @@ struct FusedConfig {
   // Offset (halves) in a stage of staged tile t's (pixel, channel): in the region, or in the tile's own α² pixels,
   // where the matrix-unit transform swaps a pixel's 8-channel halves every 4 pixels for the same reason.
   NOVA_HD static constexpr int raw_element(int t, int pixel, int channel) {
-    if constexpr (kRegion)
-      return region_element((t / kRegionCols) * M + pixel / kAlpha, (t % kRegionCols) * M + pixel % kAlpha, channel);
+    if constexpr (kRegion) {
+      constexpr int kImageTiles = kRegionRows * kRegionCols;
+      const int image = kRegionImages == 1 ? 0 : t / kImageTiles, rest = kRegionImages == 1 ? t : t % kImageTiles;
+      return region_element(image * kRegionImageH + (rest / kRegionCols) * M + pixel / kAlpha,
+                            (rest % kRegionCols) * M + pixel % kAlpha, channel);
+    }
     else
       return t * kRawTilePitch + pixel * kChannelStep +
              (kInputOnMatrixUnits ? channel ^ (((pixel >> 2) & 1) << 3) : channel);
@@ -217,20 +226,22 @@ __device__ inline int block_rank(const Params& p) {
 }
 
 // Where one tile of the block reads and writes, computed once per block (no divisions in the main loop).
+// 24 bytes: with 32 the static shared memory of a block of two images' rectangles passed the 227 KB a block may have.
 struct TileInfo {
   int64_t input_offset;   // element offset of input pixel (row − pad_h, col − pad_w) at channel 0; may be < 0
   int64_t output_offset;  // element offset of output pixel (row, col) at channel 0
-  unsigned row_mask;      // bit i: input row (row − pad_h + i) exists (none set for a tile past the end)
-  unsigned col_mask;      // bit j: input column exists
-  int out_rows, out_cols; // outputs of this tile inside the image
+  uint8_t row_mask;       // bit i: input row (row − pad_h + i) exists (none set for a tile past the end); α ≤ 8
+  uint8_t col_mask;       // bit j: input column exists
+  int8_t out_rows, out_cols;  // outputs of this tile inside the image
 };
+static_assert(sizeof(TileInfo) == 24, "tile infos packed");
 
 // Blocks along the grid's x dimension: one per kBlockTiles consecutive tiles, or per rectangle of tiles of an image.
 template <class Cfg>
 NOVA_HD inline int64_t tile_blocks(const Params& p) {
   if constexpr (Cfg::kRegion)
-    return static_cast<int64_t>(p.n) * ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows) *
-           ((p.tiles_w + Cfg::kRegionCols - 1) / Cfg::kRegionCols);
+    return static_cast<int64_t>((p.n + Cfg::kRegionImages - 1) / Cfg::kRegionImages) *
+           ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows) * ((p.tiles_w + Cfg::kRegionCols - 1) / Cfg::kRegionCols);
   else
     return (p.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles;
 }
@@ -239,13 +250,14 @@ NOVA_HD inline int64_t tile_blocks(const Params& p) {
 template <class Cfg>
 __device__ inline bool block_tile(const Params& p, int64_t block, int t, int& image, int& tile_row, int& tile_col) {
   if constexpr (Cfg::kRegion) {
+    constexpr int kImageTiles = Cfg::kRegionRows * Cfg::kRegionCols;
     const int blocks_w = (p.tiles_w + Cfg::kRegionCols - 1) / Cfg::kRegionCols;
-    const int64_t per_image = static_cast<int64_t>(blocks_w) * ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows);
-    image = static_cast<int>(block / per_image);
-    const int rest = static_cast<int>(block - image * per_image);
-    tile_row = (rest / blocks_w) * Cfg::kRegionRows + t / Cfg::kRegionCols;
+    const int64_t per_group = static_cast<int64_t>(blocks_w) * ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows);
+    const int group = static_cast<int>(block / per_group), rest = static_cast<int>(block - group * per_group);
+    image = group * Cfg::kRegionImages + t / kImageTiles;
+    tile_row = (rest / blocks_w) * Cfg::kRegionRows + t % kImageTiles / Cfg::kRegionCols;
     tile_col = (rest % blocks_w) * Cfg::kRegionCols + t % Cfg::kRegionCols;
-    return tile_row < p.tiles_h && tile_col < p.tiles_w;
+    return image < p.n && tile_row < p.tiles_h && tile_col < p.tiles_w;
   } else {
     const int64_t tile = block * Cfg::kBlockTiles + t;
     if (tile >= p.tiles_total) return false;
@@ -279,8 +291,8 @@ __device__ inline void compute_tile_info(const Params& p, int64_t tile_block, Ti
   }
 }
 
-// The input pixels a block of a rectangle of tiles reads: rows [row0, row0 + kRegionH), columns [col0, …) of one
-// image (negative or past the image at the borders).
+// The input pixels a block of a rectangle of tiles reads: rows [row0, row0 + kRegionImageH), columns [col0, …) of
+// images [image, image + kRegionImages) (negative or past the image at the borders, past the batch).
 struct InputRegion {
   int64_t image_offset;  // element offset of the image's pixel (0, 0)
   int image, row0, col0;
@@ -309,11 +321,15 @@ __device__ inline void load_input_async(const Params& p, const TileInfo* info, c
       if (kCopies % Cfg::kThreads != 0 && index >= kCopies) break;
       const int half_pixel = index & 1, pixel = index >> 1;
       const int i = pixel / Cfg::kRegionW, j = pixel % Cfg::kRegionW;
-      const int row = region.row0 + i, col = region.col0 + j, c = c0 + 8 * half_pixel;
+      constexpr bool kOneImage = Cfg::kRegionImages == 1;
+      const int image = kOneImage ? 0 : i / Cfg::kRegionImageH;
+      const int row = region.row0 + (kOneImage ? i : i % Cfg::kRegionImageH), col = region.col0 + j, c = c0 + 8 * half_pixel;
       const bool valid = static_cast<unsigned>(row) < static_cast<unsigned>(p.h) &&
-                         static_cast<unsigned>(col) < static_cast<unsigned>(p.w) && c < p.c;
-      const __half* src =
-          valid ? p.x + region.image_offset + row * row_stride + static_cast<int64_t>(col) * p.c + c : p.x;
+                         static_cast<unsigned>(col) < static_cast<unsigned>(p.w) && c < p.c &&
+                         (kOneImage || region.image + image < p.n);
+      const __half* src = valid ? p.x + region.image_offset + image * p.h * row_stride + row * row_stride +
+                                      static_cast<int64_t>(col) * p.c + c
+                                : p.x;
       mma::copy_async_16(raw + Cfg::region_element(i, j, 8 * half_pixel), src, valid);
     }
   } else {

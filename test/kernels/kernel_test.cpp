@@ -477,6 +477,11 @@ int main(int argc, char** argv) {
         // split over a cluster (also forced below, where every other shape gets each split).
         {nova::make_conv_shape(1, 24, 9, 9, 40, 3, 3, 1, 1), false, true},
         {nova::make_conv_shape(1, 200, 20, 28, 100, 3, 3, 1, 1), true, true},
+        // Images of at most 4 × 4 F(2,3) tiles, two to a block on sm_90a: an odd batch (the last block's second image
+        // past the batch), partial tiles, C % 16 == 8 with no padding, and a split over a cluster (ResNet-50 512×7-like).
+        {nova::make_conv_shape(5, 64, 7, 7, 96, 3, 3, 1, 1), true, true},
+        {nova::make_conv_shape(4, 40, 8, 7, 130, 3, 3, 0, 0), true, false},
+        {nova::make_conv_shape(2, 512, 7, 7, 512, 3, 3, 1, 1), false, true},
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
@@ -501,10 +506,11 @@ int main(int argc, char** argv) {
     }
     nova::wino_force_c_split(0);
     g_filter_state = nova::WinoFilterState::kSettled;
-    // F(2,3)'s tiles as rectangles (their input region staged once) forced on every shape, also with the channel
-    // split; then consecutive tiles forced where the launcher takes rectangles.
-    for (const int order : {2, 1}) {
-      std::printf("-- tile order forced: %s --\n", order == 2 ? "rectangles" : "consecutive");
+    // F(2,3)'s tiles as rectangles of two images, then of one image (their input region staged once), forced on every
+    // shape, also with the channel split; then consecutive tiles forced where the launcher takes rectangles.
+    for (const int order : {3, 2, 1}) {
+      std::printf("-- tile order forced: %s --\n",
+                  order == 3 ? "rectangles of two images" : order == 2 ? "rectangles" : "consecutive");
       nova::wino_force_tile_order(order);
       for (const auto& v : variants)
         if (v.m == 2)
