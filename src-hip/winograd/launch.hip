@@ -369,6 +369,18 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
               return launch_kernel<ImagePairs, true>(params, pairs.best, facts, stream);
           }
         }
+        // Rectangles of 2 × 16 tiles where rectangles have rounds: fewer tile slots than 4 × 8 on images whose tile
+        // columns leave a 4 × 8 rectangle's last column of blocks mostly empty (28²: 14 tiles in 16, 7 blocks an
+        // image instead of 8), chosen where the split model costs them less.
+        using WideRectangles = RectanglesOf<Cfg, kRectangleRows<Cfg> / 2>;
+        if constexpr (WideRectangles::kRoundSteps > 1) {
+          if (facts.sm90a && fits<WideRectangles>(facts) && (forced == 4 || forced == 0)) {
+            const SplitPlans wide =
+                plan_launch<WideRectangles, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
+            if (forced == 4 || (wide.uniform.cost < rectangles.uniform.cost && wide.uniform.cost <= consecutive.uniform.cost))
+              return launch_kernel<WideRectangles, true>(params, wide.best, facts, stream);
+          }
+        }
         if (forced == 2 || (forced == 0 && rectangles.uniform.cost <= consecutive.uniform.cost))
           return launch_kernel<Rectangles, true>(params, rectangles.best, facts, stream);
         return launch_kernel<Cfg, true>(params, consecutive.best, facts, stream);
@@ -434,7 +446,7 @@ void wino_force_c_split(int split, bool mixed) {
   forced_mixed_split.store(mixed);
 }
 
-void wino_force_tile_order(int order) { forced_tile_order.store(order >= 1 && order <= 3 ? order : 0); }
+void wino_force_tile_order(int order) { forced_tile_order.store(order >= 1 && order <= 4 ? order : 0); }
 
 void wino_disable_overlap(bool disabled) { overlap_disabled.store(disabled); }
 

@@ -398,7 +398,8 @@ int main(int argc, char** argv) {
     }
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     if (!std::strcmp(argv[i], "--timing-only") && i + 1 < argc) timing_only = argv[++i];
-    // --tile-order 1|2: F(2,3) with consecutive tiles / rectangles of tiles everywhere (for A/B timing).
+    // --tile-order 1|2|3|4: F(2,3) with consecutive tiles / rectangles of 4 × 8 tiles / of two images / of 2 × 16 tiles
+    // everywhere (for A/B timing).
     if (!std::strcmp(argv[i], "--tile-order") && i + 1 < argc) nova::wino_force_tile_order(std::atoi(argv[++i]));
     // --split N [--mixed]: the channel split forced to N blocks per cluster, with --mixed only on the second half of
     // the k blocks (for A/B timing).
@@ -482,6 +483,8 @@ int main(int argc, char** argv) {
         {nova::make_conv_shape(5, 64, 7, 7, 96, 3, 3, 1, 1), true, true},
         {nova::make_conv_shape(4, 40, 8, 7, 130, 3, 3, 0, 0), true, false},
         {nova::make_conv_shape(2, 512, 7, 7, 512, 3, 3, 1, 1), false, true},
+        // 14 × 15 F(2,3) tiles an image, C % 16 == 8: 7 rectangles of 2 × 16 tiles an image against 8 of 4 × 8.
+        {nova::make_conv_shape(3, 72, 27, 29, 80, 3, 3, 1, 1), true, true},
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
@@ -506,11 +509,14 @@ int main(int argc, char** argv) {
     }
     nova::wino_force_c_split(0);
     g_filter_state = nova::WinoFilterState::kSettled;
-    // F(2,3)'s tiles as rectangles of two images, then of one image (their input region staged once), forced on every
-    // shape, also with the channel split; then consecutive tiles forced where the launcher takes rectangles.
-    for (const int order : {3, 2, 1}) {
-      std::printf("-- tile order forced: %s --\n",
-                  order == 3 ? "rectangles of two images" : order == 2 ? "rectangles" : "consecutive");
+    // F(2,3)'s tiles as rectangles of two images, of 2 × 16 tiles, of 4 × 8 tiles (their input region staged once),
+    // forced on every shape, also with the channel split; then consecutive tiles forced where the launcher takes
+    // rectangles.
+    for (const int order : {3, 4, 2, 1}) {
+      std::printf("-- tile order forced: %s --\n", order == 3   ? "rectangles of two images"
+                                                  : order == 4 ? "rectangles of 2 x 16 tiles"
+                                                  : order == 2 ? "rectangles"
+                                                               : "consecutive");
       nova::wino_force_tile_order(order);
       for (const auto& v : variants)
         if (v.m == 2)
