@@ -3,9 +3,9 @@
 //   64-channel rectangles on sm_90a, kRoundSteps):
 //     load_input_async   the α×α×16 input tiles, copied asynchronously one step ahead into shared memory
 //                        (16-byte copies along C), each tile alone or, when the block's tiles are a rectangle of
-//                        one image, the rectangle's input region once (by one tensor copy for F(2,3)'s 64-channel
-//                        block on sm_90a, a round ahead); scalar loads (load_input_tile_scalar) when C is not a
-//                        multiple of 8 or when compensated
+//                        one image (or the same rectangle of two, kRegionImages), the rectangle's input region once
+//                        (by one tensor copy for F(2,3)'s 64-channel block on sm_90a, a round ahead); scalar loads
+//                        (load_input_tile_scalar) when C is not a multiple of 8 or when compensated
 //     load_filter_step   U for (α² positions, kBlockK, 16 channels), copied asynchronously: 16 bytes per thread,
 //                        or one bulk copy of the step for F(2,3)'s 64-channel block on sm_90a (kFilterBulkCopies)
 //     transform_input    V = Bᵀ d B, fp32 math, stored fp16 (hi, lo) in shared memory: on the matrix units as
