@@ -2,7 +2,7 @@
 # On the device: F(2,3) timing (kernel_test --timing-only F2) with the launcher's own choice (twice, for the noise)
 # against every forced channel split, each forced block and tile order, and no persistent blocks, in one table; the
 # fastest of each row is starred. Checks that the launch rules still pick the fastest configuration after a kernel
-# change (bench/NOTES.md v26). Needs .carry/kernels/kernel_test (test/kernels/build.sh); ~4 minutes on an H200.
+# change (bench/NOTES.md v26). Needs .carry/kernels/kernel_test (test/kernels/build.sh); ~5 minutes on an H200.
 # LAYER=<part of a layer name> times only the matching layers (kernel_test --layer), e.g. LAYER="densenet 192-48x7".
 # Logs go to $OUT/sweep.tgz.
 set -u
@@ -16,14 +16,14 @@ run() {
 run auto
 for s in 1 2 3 4 6 8; do run split$s --split $s; done
 run block32 --f2-block 32; run block64 --f2-block 64
-run consecutive --tile-order 1; run rectangles --tile-order 2
+run consecutive --tile-order 1; run rectangles --tile-order 2; run pairs --tile-order 3; run wide --tile-order 4
 run nopersist --no-persistent
 run auto_again
 python3 - "$out" <<'PY'
 import os, re, sys
 d = sys.argv[1]
 names = ['auto', 'auto_again', 'split1', 'split2', 'split3', 'split4', 'split6', 'split8', 'block32', 'block64',
-         'consecutive', 'rectangles', 'nopersist']
+         'consecutive', 'rectangles', 'pairs', 'wide', 'nopersist']
 def rows(path):
     found = {}
     for line in open(path):
