@@ -351,9 +351,10 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         // The tile order by the uniform splits the rule was measured with (bench/NOTES.md v24: consecutive tiles
         // with a filled last wave, modelled 6 % cheaper than rectangles, ran 40 % slower on ResNet-50 256×14 batch
         // 32), then the chosen order's best split.
+        // Every rectangle shape below steps in rounds where the 4 × 8 one does.
+        const double rectangle_step_cost = faster_steps ? kRoundRectangleStepCost : 1.0;
         const SplitPlans consecutive = plan_launch<Cfg, true>(params, facts, 1.0);
-        const SplitPlans rectangles =
-            plan_launch<Rectangles, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
+        const SplitPlans rectangles = plan_launch<Rectangles, true>(params, facts, rectangle_step_cost);
         const int forced = forced_tile_order.load(std::memory_order_relaxed);
         // Images of at most 4 × 4 tiles (ResNet-50's 7², SD1.5's 8²), which a rectangle of one image overhangs by
         // half, two to a block where rectangles have rounds: as many blocks as consecutive tiles, the steps of
@@ -361,10 +362,10 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         using ImagePairs = RectanglesOf<Cfg, kRectangleRows<Cfg>, 2>;
         if constexpr (ImagePairs::kRoundSteps > 1) {
           const bool small_images = params.n > 1 && params.tiles_h <= ImagePairs::kRegionRows &&
-                                    params.tiles_w <= ImagePairs::kRegionCols && forced != 1 && forced != 2;
-          if (facts.sm90a && fits<ImagePairs>(facts) && (forced == 3 || small_images)) {
-            const SplitPlans pairs =
-                plan_launch<ImagePairs, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
+                                    params.tiles_w <= ImagePairs::kRegionCols;
+          const bool by_rule = forced == 0 || forced == 4;  // forcing 2 × 16 leaves small images to this rule
+          if (facts.sm90a && fits<ImagePairs>(facts) && (forced == 3 || (by_rule && small_images))) {
+            const SplitPlans pairs = plan_launch<ImagePairs, true>(params, facts, rectangle_step_cost);
             if (forced == 3 || pairs.uniform.cost <= consecutive.uniform.cost)
               return launch_kernel<ImagePairs, true>(params, pairs.best, facts, stream);
           }
@@ -375,8 +376,7 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         using WideRectangles = RectanglesOf<Cfg, kRectangleRows<Cfg> / 2>;
         if constexpr (WideRectangles::kRoundSteps > 1) {
           if (facts.sm90a && fits<WideRectangles>(facts) && (forced == 4 || forced == 0)) {
-            const SplitPlans wide =
-                plan_launch<WideRectangles, true>(params, facts, faster_steps ? kRoundRectangleStepCost : 1.0);
+            const SplitPlans wide = plan_launch<WideRectangles, true>(params, facts, rectangle_step_cost);
             if (forced == 4 || (wide.uniform.cost < rectangles.uniform.cost && wide.uniform.cost <= consecutive.uniform.cost))
               return launch_kernel<WideRectangles, true>(params, wide.best, facts, stream);
           }

@@ -154,6 +154,7 @@ struct FusedConfig {
   NOVA_HD static constexpr int raw_element(int t, int pixel, int channel) {
     if constexpr (kRegion) {
       constexpr int kImageTiles = kRegionRows * kRegionCols;
+      // One image: no division by kImageTiles in the transform's addressing (t < kImageTiles is not known here).
       const int image = kRegionImages == 1 ? 0 : t / kImageTiles, rest = kRegionImages == 1 ? t : t % kImageTiles;
       return region_element(image * kRegionImageH + (rest / kRegionCols) * M + pixel / kAlpha,
                             (rest % kRegionCols) * M + pixel % kAlpha, channel);
