@@ -372,12 +372,16 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         }
         // Rectangles of 2 × 16 tiles where rectangles have rounds: fewer tile slots than 4 × 8 on images whose tile
         // columns leave a 4 × 8 rectangle's last column of blocks mostly empty (28²: 14 tiles in 16, 7 blocks an
-        // image instead of 8), chosen where the split model costs them less.
+        // image instead of 8), chosen where they take fewer blocks and the split model costs them no more. Ties
+        // of whole waves count: a one-wave grid of fewer blocks ends sooner and persistent blocks take their work
+        // items in turn (bench/NOTES.md v35: ResNet-50 128×28 batch 1 −7 %).
         using WideRectangles = RectanglesOf<Cfg, kRectangleRows<Cfg> / 2>;
         if constexpr (WideRectangles::kRoundSteps > 1) {
           if (facts.sm90a && fits<WideRectangles>(facts) && (forced == 4 || forced == 0)) {
             const SplitPlans wide = plan_launch<WideRectangles, true>(params, facts, rectangle_step_cost);
-            if (forced == 4 || (wide.uniform.cost < rectangles.uniform.cost && wide.uniform.cost <= consecutive.uniform.cost))
+            const bool fewer_blocks = wino::tile_blocks<WideRectangles>(params) < wino::tile_blocks<Rectangles>(params);
+            if (forced == 4 || (fewer_blocks && wide.uniform.cost <= rectangles.uniform.cost &&
+                                wide.uniform.cost <= consecutive.uniform.cost))
               return launch_kernel<WideRectangles, true>(params, wide.best, facts, stream);
           }
         }
