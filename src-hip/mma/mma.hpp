@@ -291,19 +291,30 @@ __device__ inline void warpgroup_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPendingGroups) : "memory");
 }
 
-// d (64 × 32, this warp's 16 rows in d[0] for n 0–15 and d[1] for n 16–31) = a (64 × 16) · b (16 × 32), plus d
-// when accumulate (so the first product needs no zeroed accumulators); a and b are read from shared memory through
-// descriptors of their core-matrix layouts (a: rows of m, 8 consecutive k each, like b).
-__device__ inline void warpgroup_mma_n32(FragD (&d)[2], unsigned long long a, unsigned long long b, bool accumulate) {
-  asm volatile(
-      "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %18, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
-      "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, %16, %17, accumulate, 1, 1, 0, 0;\n}\n"
-      : "+f"(d[0].d[0][0]), "+f"(d[0].d[0][1]), "+f"(d[0].d[0][2]), "+f"(d[0].d[0][3]),
-        "+f"(d[0].d[1][0]), "+f"(d[0].d[1][1]), "+f"(d[0].d[1][2]), "+f"(d[0].d[1][3]),
-        "+f"(d[1].d[0][0]), "+f"(d[1].d[0][1]), "+f"(d[1].d[0][2]), "+f"(d[1].d[0][3]),
-        "+f"(d[1].d[1][0]), "+f"(d[1].d[1][1]), "+f"(d[1].d[1][2]), "+f"(d[1].d[1][3])
-      : "l"(a), "l"(b), "r"(static_cast<int>(accumulate)));
+// d (64 × N, this warp's 16 rows in d[0] for n 0–15 and, where N = 32, d[1] for n 16–31) = a (64 × 16) · b (16 × N),
+// plus d when accumulate (so the first product needs no zeroed accumulators); a and b are read from shared memory
+// through descriptors of their core-matrix layouts (a: rows of m, 8 consecutive k each, like b).
+template <int kN>
+__device__ inline void warpgroup_mma(FragD (&d)[kN / 16], unsigned long long a, unsigned long long b, bool accumulate) {
+  static_assert(kN == 16 || kN == 32, "the block shapes' N");
+  if constexpr (kN == 32)
+    asm volatile(
+        "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %18, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
+        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, %16, %17, accumulate, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0].d[0][0]), "+f"(d[0].d[0][1]), "+f"(d[0].d[0][2]), "+f"(d[0].d[0][3]),
+          "+f"(d[0].d[1][0]), "+f"(d[0].d[1][1]), "+f"(d[0].d[1][2]), "+f"(d[0].d[1][3]),
+          "+f"(d[1].d[0][0]), "+f"(d[1].d[0][1]), "+f"(d[1].d[0][2]), "+f"(d[1].d[0][3]),
+          "+f"(d[1].d[1][0]), "+f"(d[1].d[1][1]), "+f"(d[1].d[1][2]), "+f"(d[1].d[1][3])
+        : "l"(a), "l"(b), "r"(static_cast<int>(accumulate)));
+  else
+    asm volatile(
+        "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %10, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 "
+        "{%0,%1,%2,%3,%4,%5,%6,%7}, %8, %9, accumulate, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0].d[0][0]), "+f"(d[0].d[0][1]), "+f"(d[0].d[0][2]), "+f"(d[0].d[0][3]),
+          "+f"(d[0].d[1][0]), "+f"(d[0].d[1][1]), "+f"(d[0].d[1][2]), "+f"(d[0].d[1][3])
+        : "l"(a), "l"(b), "r"(static_cast<int>(accumulate)));
 }
 
 // Bulk and tensor copies (sm_90a): one thread copies a contiguous run (a multiple of 16 bytes, both ends 16-byte

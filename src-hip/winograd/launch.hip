@@ -2,6 +2,7 @@
 // configuration per m, and the launches. Compiled as CUDA by nvcc and as HIP by hipcc.
 #include "launch.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -176,8 +177,10 @@ struct LaunchPlan {
 };
 template <class Cfg>
 constexpr bool kSixteenWarpF2 = Cfg::kM == 2 && Cfg::kWarps == 16;
+// The 16-tile block (4 × 4 tiles) a quarter step less: half the epilogue; its steps cost as much as the 32-tile
+// block's (its U copies do not shrink). Fitted on its measured wins and losses at batch 1 (H200, bench/NOTES.md v36).
 template <class Cfg>
-constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? 4.0 : 2.0;
+constexpr double kFixedSteps = kSixteenWarpF2<Cfg> ? (Cfg::kBlockTiles == 16 ? 3.75 : 4.0) : 2.0;
 // NarrowF2's shape spelled out, since the 64 KB build has no NarrowF2 (and no clusters to split over).
 template <class Cfg>
 constexpr bool kNarrowF2 = Cfg::kM == 2 && Cfg::kBlockK == 32 && Cfg::kWarps == 8 && !Cfg::kCompensated;
@@ -259,9 +262,9 @@ constexpr int kRectangleRows =
 // 44.6 vs 37.4). On smaller grids the model's fixed costs decide: rectangles forced there took 0–5 % longer at
 // batch 1.
 constexpr double kRoundRectangleStepCost = 0.6;
-template <class Cfg, int kRows, int kImages = 1>
-using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, Cfg::kBlockTiles, Cfg::kWarps, Cfg::kCompensated,
-                                 Cfg::kStageInput, Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows, kImages>;
+template <class Cfg, int kRows, int kImages = 1, int kTiles = Cfg::kBlockTiles>
+using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, kTiles, Cfg::kWarps, Cfg::kCompensated, Cfg::kStageInput,
+                                 Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows, kImages>;
 std::atomic<int> forced_tile_order{0};
 std::atomic<bool> overlap_disabled{false};
 std::atomic<bool> early_filter_disabled{false};
@@ -370,6 +373,22 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
               return launch_kernel<ImagePairs, true>(params, pairs.best, facts, stream);
           }
         }
+        // Blocks of 4 × 4 tiles (16 tiles, wgmma's N = 16) where rectangles have rounds: where a 4 × 8 rectangle
+        // covers a whole image with half its slots empty (as many blocks, half the work: ResNet-50 512×7 batch 1
+        // −7.6 %, H200, bench/NOTES.md v36) and consecutive tiles cost no less, or unsplit where the split model costs them less than either order of the
+        // 32-tile block (twice its blocks with half the transform and epilogue each: ResNet-50 64×56 batch 1 −10 %;
+        // split, or over more channel steps, they measured slower).
+        using SixteenTiles = RectanglesOf<Cfg, kRectangleRows<Cfg>, 1, Cfg::kBlockTiles / 2>;
+        if constexpr (SixteenTiles::kRoundSteps > 1) {
+          if (facts.sm90a && fits<SixteenTiles>(facts) && (forced == 5 || forced == 0)) {
+            const SplitPlans sixteen = plan_launch<SixteenTiles, true>(params, facts, rectangle_step_cost);
+            const bool half_empty = wino::tile_blocks<SixteenTiles>(params) <= wino::tile_blocks<Rectangles>(params) &&
+                                    sixteen.best.cost <= consecutive.best.cost;
+            const double other = std::min(rectangles.best.cost, consecutive.best.cost);
+            if (forced == 5 || half_empty || (sixteen.best.c_split == 1 && sixteen.best.cost < other))
+              return launch_kernel<SixteenTiles, true>(params, sixteen.best, facts, stream);
+          }
+        }
         // Rectangles of 2 × 16 tiles where rectangles have rounds: fewer tile slots than 4 × 8 on images whose tile
         // columns leave a 4 × 8 rectangle's last column of blocks mostly empty (28²: 14 tiles in 16, 7 blocks an
         // image instead of 8), chosen where they take fewer blocks and the split model costs them no more. Ties
@@ -450,7 +469,7 @@ void wino_force_c_split(int split, bool mixed) {
   forced_mixed_split.store(mixed);
 }
 
-void wino_force_tile_order(int order) { forced_tile_order.store(order >= 1 && order <= 4 ? order : 0); }
+void wino_force_tile_order(int order) { forced_tile_order.store(order >= 1 && order <= 5 ? order : 0); }
 
 void wino_disable_overlap(bool disabled) { overlap_disabled.store(disabled); }
 

@@ -52,8 +52,9 @@ void wino_force_c_split(int split, bool mixed = false);
 
 // For benchmarks and tests, process-wide: how later F(2,3) launches with staged input take their tiles: 1 always
 // consecutive tiles, 2 always rectangles of tiles of one image (their input region staged once), 3 rectangles of two
-// images, 4 rectangles of 2 × 16 tiles (3 and 4: sm_90a, where the 64-channel block runs; under 4 a batch of images of
-// at most 4 × 4 tiles still goes by the measured rule for 3), any other value the measured choice.
+// images, 4 rectangles of 2 × 16 tiles, 5 blocks of 4 × 4 tiles (3 to 5: sm_90a, where the 64-channel block runs; under
+// 4 a batch of images of at most 4 × 4 tiles still goes by the measured rule for 3), any other value the measured
+// choice.
 void wino_force_tile_order(int order);
 
 // For benchmarks and tests, process-wide: later F(2,3) launches use the block of `channels` output channels (32 or 64,

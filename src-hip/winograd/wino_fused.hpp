@@ -101,8 +101,8 @@ struct FusedConfig {
   static constexpr int kInputBlocks = kPositions / 16;
   static constexpr bool kInputOnMatrixUnits =
       kStageInput && kPositions % 16 == 0 && kWarps % kInputBlocks == 0 && input_transform_exact_in_fp16<M>();
-  // The block shape warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 tiles (their N).
-  static constexpr bool kWarpgroupShape = kBlockK == 64 && kBlockTiles == 32 && kWarps % 4 == 0 &&
+  // The block shapes warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 or 16 tiles (their N).
+  static constexpr bool kWarpgroupShape = kBlockK == 64 && (kBlockTiles == 32 || kBlockTiles == 16) && kWarps % 4 == 0 &&
                                           kPositions % (kWarps / 4) == 0;
   // U(ξ, k, channel) at u[..][ξ][u_offset(k, channel)]: the two 8-channel halves of all kBlockK rows one after the
   // other, so 8 consecutive k of one half are a 128-byte core matrix (conflict-free ldmatrix, no padding) and a
@@ -552,7 +552,7 @@ __device__ inline WarpgroupOperands warpgroup_operands(const typename Cfg::MainL
 // four U buffers, or a wait per step).
 template <class Cfg, int kPositionsPerGroup>
 __device__ inline void multiply_warpgroup(const WarpgroupOperands& operands, int u_stage, int v_stage, bool accumulate,
-                                          mma::FragD (&acc)[kPositionsPerGroup][1][2]) {
+                                          mma::FragD (&acc)[kPositionsPerGroup][1][Cfg::kTTiles]) {
   using Storage = typename Cfg::MainLoopStorage;
   constexpr unsigned kUStage = sizeof(Storage::u[0]), kUPlane = sizeof(Storage::u[0][0]);
   constexpr unsigned kUPosition = sizeof(Storage::u[0][0][0]);
@@ -568,10 +568,10 @@ __device__ inline void multiply_warpgroup(const WarpgroupOperands& operands, int
   for (int q = 0; q < kPositionsPerGroup; ++q) {
     const auto u_hi = mma::descriptor_advance(u_stage_operand, q * kUPosition);
     const auto v_hi = mma::descriptor_advance(v_stage_operand, q * kVPosition);
-    mma::warpgroup_mma_n32(acc[q][0], u_hi, v_hi, accumulate);
+    mma::warpgroup_mma<Cfg::kBlockTiles>(acc[q][0], u_hi, v_hi, accumulate);
     if constexpr (Cfg::kCompensated) {
-      mma::warpgroup_mma_n32(acc[q][0], u_hi, mma::descriptor_advance(v_hi, kVPlane), true);
-      mma::warpgroup_mma_n32(acc[q][0], mma::descriptor_advance(u_hi, kUPlane), v_hi, true);
+      mma::warpgroup_mma<Cfg::kBlockTiles>(acc[q][0], u_hi, mma::descriptor_advance(v_hi, kVPlane), true);
+      mma::warpgroup_mma<Cfg::kBlockTiles>(acc[q][0], mma::descriptor_advance(u_hi, kUPlane), v_hi, true);
     }
   }
   mma::warpgroup_commit();  // the caller waits before V is overwritten

@@ -1,7 +1,7 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
-// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1|2] [--no-overlap]
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1..5] [--no-overlap]
 //                  [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter] [--no-persistent]
 //                  [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
@@ -398,8 +398,8 @@ int main(int argc, char** argv) {
     }
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     if (!std::strcmp(argv[i], "--timing-only") && i + 1 < argc) timing_only = argv[++i];
-    // --tile-order 1|2|3|4: F(2,3) with consecutive tiles / rectangles of 4 × 8 tiles / of two images / of 2 × 16 tiles
-    // everywhere (for A/B timing).
+    // --tile-order 1|2|3|4|5: F(2,3) with consecutive tiles / rectangles of 4 × 8 tiles / of two images / of 2 × 16
+    // tiles / blocks of 4 × 4 tiles everywhere (for A/B timing).
     if (!std::strcmp(argv[i], "--tile-order") && i + 1 < argc) nova::wino_force_tile_order(std::atoi(argv[++i]));
     // --split N [--mixed]: the channel split forced to N blocks per cluster, with --mixed only on the second half of
     // the k blocks (for A/B timing).
@@ -509,12 +509,13 @@ int main(int argc, char** argv) {
     }
     nova::wino_force_c_split(0);
     g_filter_state = nova::WinoFilterState::kSettled;
-    // F(2,3)'s tiles as rectangles of two images, of 2 × 16 tiles, of 4 × 8 tiles (their input region staged once),
-    // forced on every shape, also with the channel split; then consecutive tiles forced where the launcher takes
-    // rectangles.
-    for (const int order : {3, 4, 2, 1}) {
+    // F(2,3)'s tiles as rectangles of two images, of 2 × 16 tiles, blocks of 4 × 4 tiles, rectangles of 4 × 8 tiles
+    // (their input region staged once), forced on every shape, also with the channel split; then consecutive tiles
+    // forced where the launcher takes rectangles.
+    for (const int order : {3, 4, 5, 2, 1}) {
       std::printf("-- tile order forced: %s --\n", order == 3   ? "rectangles of two images"
                                                   : order == 4 ? "rectangles of 2 x 16 tiles"
+                                                  : order == 5 ? "blocks of 4 x 4 tiles"
                                                   : order == 2 ? "rectangles"
                                                                : "consecutive");
       nova::wino_force_tile_order(order);

@@ -17,13 +17,14 @@ run auto
 for s in 1 2 3 4 6 8; do run split$s --split $s; done
 run block32 --f2-block 32; run block64 --f2-block 64
 run consecutive --tile-order 1; run rectangles --tile-order 2; run pairs --tile-order 3; run wide --tile-order 4
+run sixteen --tile-order 5; for s in 2 4; do run sixteen_s$s --tile-order 5 --split $s; done
 run nopersist --no-persistent
 run auto_again
 python3 - "$out" <<'PY'
 import os, re, sys
 d = sys.argv[1]
 names = ['auto', 'auto_again', 'split1', 'split2', 'split3', 'split4', 'split6', 'split8', 'block32', 'block64',
-         'consecutive', 'rectangles', 'pairs', 'wide', 'nopersist']
+         'consecutive', 'rectangles', 'pairs', 'wide', 'sixteen', 'sixteen_s2', 'sixteen_s4', 'nopersist']
 def rows(path):
     found = {}
     for line in open(path):
