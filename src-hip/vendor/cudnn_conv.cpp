@@ -8,6 +8,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -64,6 +66,11 @@ struct CudnnApi {
                                                        int requested, int* returned,
                                                        cudnnConvolutionFwdAlgoPerf_t* results, void* workspace,
                                                        size_t workspace_bytes);
+    // cuDNN's heuristic ranking, no timing (optional: resolved apart, null where the library lacks it).
+    cudnnStatus_t (*GetConvolutionForwardAlgorithm_v7)(cudnnHandle_t, cudnnTensorDescriptor_t, cudnnFilterDescriptor_t,
+                                                       cudnnConvolutionDescriptor_t, cudnnTensorDescriptor_t,
+                                                       int requested, int* returned,
+                                                       cudnnConvolutionFwdAlgoPerf_t* results);
     cudnnStatus_t (*ConvolutionForward)(cudnnHandle_t, const void* alpha, cudnnTensorDescriptor_t, const void* x,
                                         cudnnFilterDescriptor_t, const void* w, cudnnConvolutionDescriptor_t, int algo,
                                         void* workspace, size_t workspace_bytes, const void* beta,
@@ -109,6 +116,8 @@ void load(hipStream_t stream) {
               resolve(lib, "cudnnFindConvolutionForwardAlgorithmEx", api.FindConvolutionForwardAlgorithmEx, reason) &&
               resolve(lib, "cudnnConvolutionForward", api.ConvolutionForward, reason);
     if (!ok) return;
+    api.GetConvolutionForwardAlgorithm_v7 = reinterpret_cast<decltype(api.GetConvolutionForwardAlgorithm_v7)>(
+        dlsym(lib, "cudnnGetConvolutionForwardAlgorithm_v7"));
     const size_t v = api.GetVersion();  // major·10000 + minor·100 + patch since cuDNN 9
     library.version = std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
     const cudnnStatus_t status = api.Create(&handle);
@@ -182,10 +191,34 @@ public:
         // So every successful candidate is timed again here, warm, on these buffers: one call each first, then in full
         // those within twice the fastest of those calls and the fastest of each math type (one call can be off by
         // more than 2×: DenseNet-161 7², batch 1, H200, kept a default-math algorithm at 76 µs where PyTorch's cuDNN
-        // took 8.0, bench/NOTES.md v31); the fastest is kept.
+        // took 8.0, bench/NOTES.md v31); the fastest is kept. cuDNN's heuristic picks join FindEx's: even so a run kept
+        // a default-math algorithm at 174 µs where PyTorch's cuDNN took 11.9 (VGG-16 256×56, batch 1, H100, NOTES v36).
+        // A heuristic pick FindEx did not time may still fail to run (or need more workspace than FindEx was given):
+        // then it is left out, where a FindEx candidate's failure is reported.
         std::vector<cudnnConvolutionFwdAlgoPerf_t> candidates;
-        for (int i = 0; i < returned; ++i)
-            if (perf[i].status == kCudnnSuccess) candidates.push_back(perf[i]);
+        std::vector<bool> heuristic_only;
+        const auto add_candidate = [&](const cudnnConvolutionFwdAlgoPerf_t& p, bool heuristic) {
+            if (p.status != kCudnnSuccess || (heuristic && p.memory > search_bytes)) return;
+            for (const auto& c : candidates)
+                if (c.algo == p.algo && c.mathType == p.mathType) return;
+            candidates.push_back(p);
+            heuristic_only.push_back(heuristic);
+        };
+        for (int i = 0; i < returned; ++i) add_candidate(perf[i], false);
+        if (api.GetConvolutionForwardAlgorithm_v7) {
+            std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(kCudnnFwdAlgoCount);
+            int ranked_count = 0;
+            if (api.GetConvolutionForwardAlgorithm_v7(handle, x_desc_, w_desc_, conv_desc_, y_desc_, kCudnnFwdAlgoCount,
+                                                      &ranked_count, ranked.data()) == kCudnnSuccess)
+                for (int i = 0; i < ranked_count; ++i) add_candidate(ranked[i], true);
+        }
+        const auto time_or_skip = [&](size_t i, int warmup, int timed, float& ms) {
+            if (time_candidate(candidates[i], x, w, y, warmup, timed, ms, reason)) return true;
+            if (!heuristic_only[i]) return false;
+            reason.clear();
+            ms = std::numeric_limits<float>::infinity();
+            return true;
+        };
         if (candidates.empty()) {
             reason = "cudnnFindConvolutionForwardAlgorithmEx: no algorithm succeeded for this shape";
             return false;
@@ -194,7 +227,7 @@ public:
         if (workspace_bytes_ > 0) NOVA_HIP_CHECK(hipMalloc(&workspace_, workspace_bytes_));
         std::vector<float> screened(candidates.size());
         for (size_t i = 0; i < candidates.size(); ++i)
-            if (!time_candidate(candidates[i], x, w, y, 1, 1, screened[i], reason)) return false;
+            if (!time_or_skip(i, 1, 1, screened[i])) return false;
         const float fastest_screened = *std::min_element(screened.begin(), screened.end());
         const auto fastest_of_its_math = [&](size_t i) {
             for (size_t j = 0; j < candidates.size(); ++j)
@@ -204,10 +237,14 @@ public:
         float best_ms = 0;
         const cudnnConvolutionFwdAlgoPerf_t* best = nullptr;
         for (size_t i = 0; i < candidates.size(); ++i) {
-            if (screened[i] > 2 * fastest_screened && !fastest_of_its_math(i)) continue;
+            if (std::isinf(screened[i]) || (screened[i] > 2 * fastest_screened && !fastest_of_its_math(i))) continue;
             float ms = 0;
-            if (!time_candidate(candidates[i], x, w, y, 3, 10, ms, reason)) return false;
-            if (!best || ms < best_ms) best = &candidates[i], best_ms = ms;
+            if (!time_or_skip(i, 3, 10, ms)) return false;
+            if (!std::isinf(ms) && (!best || ms < best_ms)) best = &candidates[i], best_ms = ms;
+        }
+        if (!best) {
+            reason = "cuDNN: no candidate algorithm ran for this shape";
+            return false;
         }
         algo_ = best->algo;
         chosen_workspace_bytes_ = best->memory;
