@@ -375,15 +375,16 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         }
         // Blocks of 4 × 4 tiles (16 tiles, wgmma's N = 16) where rectangles have rounds: where a 4 × 8 rectangle
         // covers a whole image with half its slots empty (as many blocks, half the work: ResNet-50 512×7 batch 1
-        // −7.6 %, H200, bench/NOTES.md v36) and consecutive tiles cost no less, or unsplit where the split model costs them less than either order of the
-        // 32-tile block (twice its blocks with half the transform and epilogue each: ResNet-50 64×56 batch 1 −10 %;
-        // split, or over more channel steps, they measured slower).
+        // −7.6 %, H200, bench/NOTES.md v36) and consecutive tiles cost no less, or unsplit where the split model costs
+        // them less than either order of the 32-tile block (twice its blocks with half the transform and epilogue
+        // each: ResNet-50 64×56 batch 1 −10 %; split, or over more channel steps, they measured slower).
         using SixteenTiles = RectanglesOf<Cfg, kRectangleRows<Cfg>, 1, 16>;
         if constexpr (Cfg::kBlockTiles == 32 && SixteenTiles::kRoundSteps > 1) {
           if (facts.sm90a && fits<SixteenTiles>(facts) && (forced == 5 || forced == 0)) {
             const SplitPlans sixteen = plan_launch<SixteenTiles, true>(params, facts, rectangle_step_cost);
-            const bool half_empty = wino::tile_blocks<SixteenTiles>(params) <= wino::tile_blocks<Rectangles>(params) &&
-                                    sixteen.best.cost <= consecutive.best.cost;
+            const bool half_empty =
+                wino::tile_blocks<SixteenTiles>(params) <= wino::tile_blocks<Rectangles>(params) &&
+                sixteen.best.cost <= consecutive.best.cost;
             const double other = std::min(rectangles.best.cost, consecutive.best.cost);
             if (forced == 5 || half_empty || (sixteen.best.c_split == 1 && sixteen.best.cost < other))
               return launch_kernel<SixteenTiles, true>(params, sixteen.best, facts, stream);
