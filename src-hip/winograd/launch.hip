@@ -388,6 +388,19 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
             const double other = std::min(rectangles.best.cost, consecutive.best.cost);
             if (forced == 5 || half_empty || (sixteen.best.c_split == 1 && sixteen.best.cost < other))
               return launch_kernel<SixteenTiles, true>(params, sixteen.best, facts, stream);
+            // Sparse grids of many steps (the 32-tile block's grid on at most a quarter of the SMs, 8 or more steps
+            // a block): the 4 × 4 block split over the most blocks a cluster (2 or 4) that keeps its grid within
+            // three quarters of the SMs and at most 6 steps a block, thresholds read off the v36 sweep (grids of 128
+            // split blocks ran far slower there). Bench A/B (H200, bench/NOTES.md v37): ResNet-50 128×28 / 256×14 batch
+            // 1 −4.5 / −5.3 %, DenseNet-161 56² / 28² −4.9 / −3.0 %.
+            const int64_t k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
+            const int64_t sixteen_blocks = wino::tile_blocks<SixteenTiles>(params) * k_blocks;
+            const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
+            if (facts.clusters && forced == 0 && wino::tile_blocks<Rectangles>(params) * k_blocks * 4 <= facts.sms &&
+                steps >= 8)
+              for (const int split : {4, 2})
+                if (sixteen_blocks * split * 4 <= facts.sms * 3 && (steps + split - 1) / split <= 6)
+                  return launch_kernel<SixteenTiles, true>(params, LaunchPlan{split, 0, 0.0}, facts, stream);
           }
         }
         // Rectangles of 2 × 16 tiles where rectangles have rounds: fewer tile slots than 4 × 8 on images whose tile

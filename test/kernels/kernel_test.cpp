@@ -485,6 +485,10 @@ int main(int argc, char** argv) {
         {nova::make_conv_shape(2, 512, 7, 7, 512, 3, 3, 1, 1), false, true},
         // 14 × 15 F(2,3) tiles an image, C % 16 == 8: 7 rectangles of 2 × 16 tiles an image against 8 of 4 × 8.
         {nova::make_conv_shape(3, 72, 27, 29, 80, 3, 3, 1, 1), true, true},
+        // Blocks of 4 × 4 tiles on sm_90a (batch-1 grids that leave most SMs idle), partial tiles, C % 16 == 8: unsplit
+        // (36 blocks, 3 steps), and split 2 over a sparse grid of 9 steps (5 and 4 a block).
+        {nova::make_conv_shape(1, 40, 45, 45, 64, 3, 3, 1, 1), true, true},
+        {nova::make_conv_shape(1, 136, 27, 29, 100, 3, 3, 1, 1), true, false},
     };
     for (int i = 0; i < 24; ++i) {
       const int n = 1 + pick(rng) % 4, c = 1 + pick(rng) % 96, h = 1 + pick(rng) % 40, w = 1 + pick(rng) % 40;
