@@ -377,7 +377,8 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         // covers a whole image with half its slots empty (as many blocks, half the work: ResNet-50 512×7 batch 1
         // −7.6 %, H200, bench/NOTES.md v36) and consecutive tiles cost no less, or unsplit where the split model costs
         // them less than either order of the 32-tile block (twice its blocks with half the transform and epilogue
-        // each: ResNet-50 64×56 batch 1 −10 %; split, or over more channel steps, they measured slower).
+        // each: ResNet-50 64×56 batch 1 −10 %; unsplit over 8 or more steps, or split over 6 or 8 blocks a cluster,
+        // they measured slower; over 2 or 4, below, faster).
         using SixteenTiles = RectanglesOf<Cfg, kRectangleRows<Cfg>, 1, 16>;
         if constexpr (Cfg::kBlockTiles == 32 && SixteenTiles::kRoundSteps > 1) {
           if (facts.sm90a && fits<SixteenTiles>(facts) && (forced == 5 || forced == 0)) {
