@@ -2,9 +2,9 @@
 # A/B of GPU addons on the device machine: `nova bench` (ours and cuDNN, same method as run-on-device.sh) once per
 # addon per round, the addons' order reversed every other round, then per cell the median over rounds of our time,
 # its change against the first addon, cuDNN's time (median over every run) and each addon's cuDNN / ours, and the
-# geomeans: the same card, the same call, cuDNN timed in every run. The A/B tables of bench/NOTES.md's twentieth-session
-# entries (bench/results/2026-11-27-*-ab/) came from a scratch form of it (the same runs; cuDNN's column there the
-# median of each addon's medians); this form has not yet run on a device.
+# geomeans: the same card, the same call, cuDNN timed in every run. The twenty-first session's A/B tables in
+# bench/results/ came from this form (first run on an H100, 2026-11-27); the twentieth session's from a scratch form of
+# it (the same runs; cuDNN's column there the median of each addon's medians).
 #
 #   bash bench/ab-on-device.sh base=path/to/nova_gpu.node new=other/nova_gpu.node [...]
 #
