@@ -2,7 +2,9 @@
 # On the device: F(2,3) timing (kernel_test --timing-only F2) with the launcher's own choice (twice, for the noise)
 # against every forced channel split, each forced block and tile order, and no persistent blocks, in one table; the
 # fastest of each row is starred. Checks that the launch rules still pick the fastest configuration after a kernel
-# change (bench/NOTES.md v26). Needs .carry/kernels/kernel_test (test/kernels/build.sh); ~5 minutes on an H200.
+# change (bench/NOTES.md v26). Needs .carry/kernels/kernel_test (test/kernels/build.sh); ~6 minutes on an H200.
+# kernel_test's times include the host's launches and at batch 1 can rank configurations differently from the bench
+# (NOTES v36: the 4 × 4 blocks' splits): confirm a rule change with bench/ab-on-device.sh.
 # LAYER=<part of a layer name> times only the matching layers (kernel_test --layer), e.g. LAYER="densenet 192-48x7".
 # Logs go to $OUT/sweep.tgz.
 set -u
