@@ -394,13 +394,10 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
             // three quarters of the SMs and at most 6 steps a block, thresholds read off the v36 sweep (grids of 128
             // split blocks ran far slower there). Bench A/B (H200, bench/NOTES.md v37): ResNet-50 128×28 / 256×14 batch
             // 1 −4.5 / −5.3 %, DenseNet-161 56² / 28² −4.9 / −3.0 %.
-            const int64_t k_blocks = (params.k + Cfg::kBlockK - 1) / Cfg::kBlockK;
-            const int64_t sixteen_blocks = wino::tile_blocks<SixteenTiles>(params) * k_blocks;
             const int steps = (params.c + wino::kChannelStep - 1) / wino::kChannelStep;
-            if (facts.clusters && forced == 0 && wino::tile_blocks<Rectangles>(params) * k_blocks * 4 <= facts.sms &&
-                steps >= 8)
+            if (facts.clusters && forced == 0 && grid_blocks<Rectangles>(params) * 4 <= facts.sms && steps >= 8)
               for (const int split : {4, 2})
-                if (sixteen_blocks * split * 4 <= facts.sms * 3 && (steps + split - 1) / split <= 6)
+                if (grid_blocks<SixteenTiles>(params) * split * 4 <= facts.sms * 3 && (steps + split - 1) / split <= 6)
                   return launch_kernel<SixteenTiles, true>(params, LaunchPlan{split, 0, 0.0}, facts, stream);
           }
         }
@@ -413,7 +410,8 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         if constexpr (WideRectangles::kRoundSteps > 1) {
           if (facts.sm90a && fits<WideRectangles>(facts) && (forced == 4 || forced == 0)) {
             const SplitPlans wide = plan_launch<WideRectangles, true>(params, facts, rectangle_step_cost);
-            const bool fewer_blocks = wino::tile_blocks<WideRectangles>(params) < wino::tile_blocks<Rectangles>(params);
+            const bool fewer_blocks =
+                wino::tile_blocks<WideRectangles>(params) < wino::tile_blocks<Rectangles>(params);
             if (forced == 4 || (fewer_blocks && wide.uniform.cost <= rectangles.uniform.cost &&
                                 wide.uniform.cost <= consecutive.uniform.cost))
               return launch_kernel<WideRectangles, true>(params, wide.best, facts, stream);

@@ -102,8 +102,8 @@ struct FusedConfig {
   static constexpr bool kInputOnMatrixUnits =
       kStageInput && kPositions % 16 == 0 && kWarps % kInputBlocks == 0 && input_transform_exact_in_fp16<M>();
   // The block shapes warpgroup products (wgmma, sm_90a) take: 64 output channels (their M) × 32 or 16 tiles (their N).
-  static constexpr bool kWarpgroupShape = kBlockK == 64 && (kBlockTiles == 32 || kBlockTiles == 16) && kWarps % 4 == 0 &&
-                                          kPositions % (kWarps / 4) == 0;
+  static constexpr bool kWarpgroupShape = kBlockK == 64 && (kBlockTiles == 32 || kBlockTiles == 16) &&
+                                          kWarps % 4 == 0 && kPositions % (kWarps / 4) == 0;
   // U(ξ, k, channel) at u[..][ξ][u_offset(k, channel)]: the two 8-channel halves of all kBlockK rows one after the
   // other, so 8 consecutive k of one half are a 128-byte core matrix (conflict-free ldmatrix, no padding) and a
   // half's kBlockK rows are one contiguous run, as in device memory (u_index).
@@ -242,7 +242,8 @@ template <class Cfg>
 NOVA_HD inline int64_t tile_blocks(const Params& p) {
   if constexpr (Cfg::kRegion)
     return static_cast<int64_t>((p.n + Cfg::kRegionImages - 1) / Cfg::kRegionImages) *
-           ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows) * ((p.tiles_w + Cfg::kRegionCols - 1) / Cfg::kRegionCols);
+           ((p.tiles_h + Cfg::kRegionRows - 1) / Cfg::kRegionRows) *
+           ((p.tiles_w + Cfg::kRegionCols - 1) / Cfg::kRegionCols);
   else
     return (p.tiles_total + Cfg::kBlockTiles - 1) / Cfg::kBlockTiles;
 }
@@ -324,7 +325,8 @@ __device__ inline void load_input_async(const Params& p, const TileInfo* info, c
       const int i = pixel / Cfg::kRegionW, j = pixel % Cfg::kRegionW;
       constexpr bool kOneImage = Cfg::kRegionImages == 1;
       const int image = kOneImage ? 0 : i / Cfg::kRegionImageH;
-      const int row = region.row0 + (kOneImage ? i : i % Cfg::kRegionImageH), col = region.col0 + j, c = c0 + 8 * half_pixel;
+      const int row = region.row0 + (kOneImage ? i : i % Cfg::kRegionImageH), col = region.col0 + j;
+      const int c = c0 + 8 * half_pixel;
       const bool valid = static_cast<unsigned>(row) < static_cast<unsigned>(p.h) &&
                          static_cast<unsigned>(col) < static_cast<unsigned>(p.w) && c < p.c &&
                          (kOneImage || region.image + image < p.n);

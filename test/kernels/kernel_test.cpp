@@ -1,8 +1,8 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
-// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1..5] [--no-overlap]
-//                  [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter] [--no-persistent]
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1..5]
+//                  [--no-overlap] [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter] [--no-persistent]
 //                  [--profile M [--profile-shape N,C,HW,K]]
 #include <algorithm>
 #include <cmath>
@@ -478,8 +478,9 @@ int main(int argc, char** argv) {
         // split over a cluster (also forced below, where every other shape gets each split).
         {nova::make_conv_shape(1, 24, 9, 9, 40, 3, 3, 1, 1), false, true},
         {nova::make_conv_shape(1, 200, 20, 28, 100, 3, 3, 1, 1), true, true},
-        // Images of at most 4 × 4 F(2,3) tiles, two to a block on sm_90a: an odd batch (the last block's second image
-        // past the batch), partial tiles, C % 16 == 8 with no padding, and a split over a cluster (ResNet-50 512×7-like).
+        // Images of at most 4 × 4 F(2,3) tiles, two to a block on sm_90a: an odd batch (the last block's second
+        // image past the batch), partial tiles, C % 16 == 8 with no padding, and a split over a cluster (ResNet-50
+        // 512×7-like).
         {nova::make_conv_shape(5, 64, 7, 7, 96, 3, 3, 1, 1), true, true},
         {nova::make_conv_shape(4, 40, 8, 7, 130, 3, 3, 0, 0), true, false},
         {nova::make_conv_shape(2, 512, 7, 7, 512, 3, 3, 1, 1), false, true},
@@ -516,12 +517,10 @@ int main(int argc, char** argv) {
     // F(2,3)'s tiles as rectangles of two images, of 2 × 16 tiles, blocks of 4 × 4 tiles, rectangles of 4 × 8 tiles
     // (their input region staged once), forced on every shape, also with the channel split; then consecutive tiles
     // forced where the launcher takes rectangles.
+    constexpr const char* kTileOrderNames[] = {"", "consecutive", "rectangles", "rectangles of two images",
+                                               "rectangles of 2 x 16 tiles", "blocks of 4 x 4 tiles"};
     for (const int order : {3, 4, 5, 2, 1}) {
-      std::printf("-- tile order forced: %s --\n", order == 3   ? "rectangles of two images"
-                                                  : order == 4 ? "rectangles of 2 x 16 tiles"
-                                                  : order == 5 ? "blocks of 4 x 4 tiles"
-                                                  : order == 2 ? "rectangles"
-                                                               : "consecutive");
+      std::printf("-- tile order forced: %s --\n", kTileOrderNames[order]);
       nova::wino_force_tile_order(order);
       for (const auto& v : variants)
         if (v.m == 2)
