@@ -40,6 +40,7 @@ struct TargetResult {
     bool unsupported = false;  // our kernel's can_implement said no (reason says why)
     std::string reason;        // why it did not run (cannot implement, vendor unavailable, runtime error)
     std::string algorithm;  // vendor: what its search chose; ours: the kernel
+    std::string selection;  // vendor: the candidates it chose among and their times
     std::string mode;       // "graph" or "events"
     std::string mode_note;  // why graph capture was not used, when it was asked for
     int calls_per_replay = 1;
@@ -127,6 +128,7 @@ protected:
             o.Set("unsupported", r.unsupported);
             if (!r.reason.empty()) o.Set("reason", r.reason);
             o.Set("algorithm", r.algorithm);
+            if (!r.selection.empty()) o.Set("selection", r.selection);
             o.Set("mode", r.mode);
             if (!r.mode_note.empty()) o.Set("modeNote", r.mode_note);
             o.Set("callsPerReplay", r.calls_per_replay);
@@ -271,6 +273,7 @@ private:
                     return r;
                 }
                 r.algorithm = conv->algorithm();
+                r.selection = conv->selection();
                 r.workspace_bytes = conv->workspace_bytes();
                 VendorConv* c = conv.get();
                 measure(r, [this, c](int s) {

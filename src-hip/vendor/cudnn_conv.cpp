@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <mutex>
 #include <vector>
@@ -250,8 +251,14 @@ public:
             }
         const cudnnConvolutionFwdAlgoPerf_t* best = nullptr;
         float best_ms = std::numeric_limits<float>::infinity();
-        for (size_t i : finalists)
+        selection_ = std::to_string(candidates.size()) + " candidates; finalists, fastest of " +
+                     std::to_string(kFinalRounds) + " rounds of 10 calls:";
+        for (size_t i : finalists) {
             if (fastest_round[i] < best_ms) best = &candidates[i], best_ms = fastest_round[i];
+            const std::string time = std::isinf(fastest_round[i]) ? "failed" : microseconds(fastest_round[i]);
+            selection_ += std::string(i == finalists.front() ? " " : ", ") + candidate_name(candidates[i]) + " " +
+                          time + (heuristic_only[i] ? " (heuristic pick)" : "");
+        }
         if (!best) {
             reason = "cuDNN: no candidate algorithm ran for this shape";
             return false;
@@ -260,12 +267,12 @@ public:
         chosen_workspace_bytes_ = best->memory;
         if (!check(api.SetConvolutionMathType(conv_desc_, best->mathType), "cudnnSetConvolutionMathType", reason))
             return false;
-        algorithm_ = std::string(algo_ >= 0 && algo_ < kCudnnFwdAlgoCount ? kCudnnFwdAlgoNames[algo_] : "algo?") + " " +
-                     (best->mathType >= 0 && best->mathType < 4 ? kCudnnMathNames[best->mathType] : "math?");
+        algorithm_ = candidate_name(*best);
         return true;
     }
 
     const std::string& algorithm() const override { return algorithm_; }
+    const std::string& selection() const override { return selection_; }
     size_t workspace_bytes() const override { return chosen_workspace_bytes_; }
 
     bool run(const void* x, const void* w, void* y, std::string& error) override {
@@ -276,6 +283,16 @@ public:
     }
 
 private:
+    static std::string candidate_name(const cudnnConvolutionFwdAlgoPerf_t& p) {
+        return std::string(p.algo >= 0 && p.algo < kCudnnFwdAlgoCount ? kCudnnFwdAlgoNames[p.algo] : "algo?") + " " +
+               (p.mathType >= 0 && p.mathType < 4 ? kCudnnMathNames[p.mathType] : "math?");
+    }
+    static std::string microseconds(float ms) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.1f us", ms * 1000.0f);
+        return text;
+    }
+
     // Time per call of one FindEx candidate: `warmup` calls, then `timed` between two events on the stream.
     bool time_candidate(const cudnnConvolutionFwdAlgoPerf_t& candidate, const void* x, const void* w, void* y,
                         int warmup, int timed, float& ms, std::string& reason) {
@@ -314,7 +331,7 @@ private:
     cudnnFilterDescriptor_t w_desc_ = nullptr;
     cudnnConvolutionDescriptor_t conv_desc_ = nullptr;
     int algo_ = 0;
-    std::string algorithm_;
+    std::string algorithm_, selection_;
     void* workspace_ = nullptr;
     size_t workspace_bytes_ = 0;         // allocated: the largest need among the timed candidates
     size_t chosen_workspace_bytes_ = 0;  // what the chosen algorithm needs

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <vector>
 
@@ -180,6 +181,12 @@ public:
         }
         algo_ = perf[0].fwd_algo;  // sorted by time
         algorithm_ = fwd_algo_name(algo_);
+        selection_ = "miopenFindConvolutionForwardAlgorithm (exhaustive), fastest first:";
+        for (int i = 0; i < returned; ++i) {
+            char time[32];
+            std::snprintf(time, sizeof time, " %.1f us", perf[i].time * 1000.0f);
+            selection_ += std::string(i == 0 ? " " : ", ") + fwd_algo_name(perf[i].fwd_algo) + time;
+        }
         // The solver behind it: after Find, GetSolution lists the solutions from the find database, fastest first.
         miopenConvSolution_t solutions[16] = {};
         size_t count = 0;
@@ -192,6 +199,7 @@ public:
     }
 
     const std::string& algorithm() const override { return algorithm_; }
+    const std::string& selection() const override { return selection_; }
     size_t workspace_bytes() const override { return workspace_bytes_; }
 
     bool run(const void* x, const void* w, void* y, std::string& error) override {
@@ -211,7 +219,7 @@ private:
     miopenTensorDescriptor_t x_desc_ = nullptr, y_desc_ = nullptr, w_desc_ = nullptr;
     miopenConvolutionDescriptor_t conv_desc_ = nullptr;
     int algo_ = 0;
-    std::string algorithm_;
+    std::string algorithm_, selection_;
     void* workspace_ = nullptr;
     size_t workspace_bytes_ = 0;
 };

@@ -27,6 +27,8 @@ public:
     // The algorithm (and for MIOpen the solver) that the library's own search picked, e.g.
     // "IMPLICIT_PRECOMP_GEMM tensor-op"; and the workspace it needs.
     virtual const std::string& algorithm() const = 0;
+    // How it was chosen, for the bench's record: the candidates the choice was made among and their times.
+    virtual const std::string& selection() const = 0;
     virtual size_t workspace_bytes() const = 0;
     // Enqueues y = conv(x, w) on the stream given at creation; returns false with `error` set on failure.
     virtual bool run(const void* x, const void* w, void* y, std::string& error) = 0;

@@ -40,6 +40,8 @@ export interface BenchTargetResult {
   unsupported: boolean;
   reason?: string;
   algorithm: string;
+  /** Vendor: the candidates its algorithm was chosen among, and their times. */
+  selection?: string;
   mode: 'graph' | 'events' | '';
   modeNote?: string;
   callsPerReplay: number;

@@ -49,6 +49,7 @@ export const ROW_FIELDS: Readonly<Record<string, readonly [Kind, boolean]>> = {
   prepare_us: ['number', true],
 };
 const OPTIONAL_ROW_FIELDS: Readonly<Record<string, readonly [Kind, boolean]>> = {
+  vendor_selection: ['string', true],
   peer_torch_eager_us: ['number', true],
   peer_torch_graph_us: ['number', true],
   peer_torch_compile_us: ['number', true],

@@ -342,6 +342,7 @@ function makeRow(
     vendor_spread: theirs?.spread ?? null,
     vendor_algo: vendorAlgo,
     vendor_timing: v?.ok ? timingText(v) : null,
+    vendor_selection: v?.ok ? (v.selection ?? null) : null,
     speedup: ours && theirs ? theirs.median_us / ours.median_us : null,
     tflops: ours ? flops / ours.median_us / 1e6 : null,
     vendor_tflops: theirs ? flops / theirs.median_us / 1e6 : null,

@@ -80,6 +80,8 @@ export interface BenchRow {
   /** The algorithm the vendor's own search chose, or 'unavailable: <reason>'. */
   readonly vendor_algo: string;
   readonly vendor_timing: string | null;
+  /** How the vendor's algorithm was chosen: the candidates and their times (absent in reports before 2026-11-28). */
+  readonly vendor_selection?: string | null;
   /** vendor_us / ours_us (> 1: we are faster). */
   readonly speedup: number | null;
   /** Direct-convolution FLOPs 2·N·C·K·H·W·9 over ours_us, in TFLOP/s. */

@@ -32,7 +32,9 @@ function fakeNative(calls: BenchConvArgs[]): BenchNative {
           return { label, ok: false, unsupported: true, reason: 'F(8,3) is not built', algorithm: '', mode: '', callsPerReplay: 0, timesUs: new Float64Array(), prepareUs: 0, workspaceBytes: 0, nonFinite: 0, samples: new Uint16Array() };
         }
         const timesUs = Float64Array.from({ length: args.reps }, (_, i) => us * (1 + 0.01 * (i % 5)));
-        return { label, ok: true, unsupported: false, algorithm: label === 'vendor' ? 'IMPLICIT_PRECOMP_GEMM tensor-op' : `fused ${label}`, mode: 'graph', callsPerReplay: 20, timesUs, prepareUs: label === 'vendor' ? 0 : 3, workspaceBytes: 0, nonFinite: 0, samples: exact };
+        const vendor = label === 'vendor';
+        const selection = vendor ? '3 candidates; finalists, fastest of 3 rounds of 10 calls: IMPLICIT_PRECOMP_GEMM tensor-op 9.9 us' : undefined;
+        return { label, ok: true, unsupported: false, algorithm: vendor ? 'IMPLICIT_PRECOMP_GEMM tensor-op' : `fused ${label}`, selection, mode: 'graph', callsPerReplay: 20, timesUs, prepareUs: label === 'vendor' ? 0 : 3, workspaceBytes: 0, nonFinite: 0, samples: exact };
       });
       return { rotation: 4, bytesPerSet: 1000, results };
     },
@@ -82,6 +84,7 @@ describe('bench() with a fake GPU native', async () => {
     expect(row.rel_err).toBeLessThan(5e-4);
     expect(row.vendor_rel_err).toBe(row.rel_err);
     expect(row.vendor_algo).toBe('IMPLICIT_PRECOMP_GEMM tensor-op');
+    expect(row.vendor_selection).toContain('finalists, fastest of 3 rounds');
     expect(row.timing).toBe('graph×20');
     expect(row.e2e_us).toBe(40);
     expect(row.prepare_us).toBe(3);
@@ -103,6 +106,11 @@ describe('bench() with a fake GPU native', async () => {
     expect(doc.header.card).toBe('Fake H100');
     expect(doc.header.vendor).toEqual({ library: 'cudnn', available: true, version: '9.19.0' });
     expect(doc.header.schema).toBe('nova-bench/1');
+    // vendor_selection is optional (reports before it validate) but typed where present
+    delete doc.rows[0].vendor_selection;
+    expect(validateReport(doc)).toEqual([]);
+    doc.rows[1].vendor_selection = 7.5;
+    expect(validateReport(doc)).toEqual(['rows[1].vendor_selection should be string or null but is number']);
     expect(doc.header.suites.map((s: { suite: string }) => s.suite)).toEqual(['resnet50', 'esrgan']);
     expect(doc.header.git_commit === null || /^[0-9a-f]{40}$/.test(doc.header.git_commit)).toBe(true);
   });
