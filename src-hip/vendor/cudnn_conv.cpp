@@ -193,9 +193,9 @@ public:
         // those within twice the fastest of those calls and the fastest of each math type (one call can be off by
         // more than 2×: DenseNet-161 7², batch 1, H200, kept a default-math algorithm at 76 µs where PyTorch's cuDNN
         // took 8.0, bench/NOTES.md v31). cuDNN's heuristic picks join FindEx's. Those finalists are timed in
-        // alternation, kFinalRounds rounds of each, and the one with the fastest round is kept: timed one after the
-        // other, once each, a run kept a default-math algorithm at 174 µs beside a tensor-op one (VGG-16 256×56,
-        // batch 1, H100; PyTorch's cuDNN took 11.9, NOTES v36), so one slow timing can no longer decide.
+        // alternation, kFinalRounds rounds of each in CUDA graphs (time_candidate), and the one with the fastest round
+        // is kept: timed one after the other, once each, a run kept a default-math algorithm at 174 µs beside a
+        // tensor-op one (VGG-16 256×56, batch 1, H100; PyTorch's cuDNN took 11.9, NOTES v36).
         // A heuristic pick FindEx did not time may still fail to run (or need more workspace than FindEx was given):
         // then it is left out, where a FindEx candidate's failure is reported.
         std::vector<cudnnConvolutionFwdAlgoPerf_t> candidates;
@@ -215,8 +215,13 @@ public:
                                                       &ranked_count, ranked.data()) == kCudnnSuccess)
                 for (int i = 0; i < ranked_count; ++i) add_candidate(ranked[i], true);
         }
-        const auto time_or_skip = [&](size_t i, int warmup, int timed, float& ms) {
-            if (time_candidate(candidates[i], x, w, y, warmup, timed, ms, reason)) return true;
+        std::vector<bool> eager(candidates.size(), false);  // a finalist's calls could not be captured
+        const auto time_or_skip = [&](size_t i, int warmup, int timed, bool graph, float& ms) {
+            bool graphed = false;
+            if (time_candidate(candidates[i], x, w, y, warmup, timed, graph, ms, graphed, reason)) {
+                if (graph && !graphed) eager[i] = true;
+                return true;
+            }
             if (!heuristic_only[i]) return false;
             reason.clear();
             ms = std::numeric_limits<float>::infinity();
@@ -230,7 +235,7 @@ public:
         if (workspace_bytes_ > 0) NOVA_HIP_CHECK(hipMalloc(&workspace_, workspace_bytes_));
         std::vector<float> screened(candidates.size());
         for (size_t i = 0; i < candidates.size(); ++i)
-            if (!time_or_skip(i, 1, 1, screened[i])) return false;
+            if (!time_or_skip(i, 1, 1, false, screened[i])) return false;
         const float fastest_screened = *std::min_element(screened.begin(), screened.end());
         const auto fastest_of_its_math = [&](size_t i) {
             for (size_t j = 0; j < candidates.size(); ++j)
@@ -246,18 +251,19 @@ public:
         for (int round = 0; round < kFinalRounds; ++round)
             for (size_t i : finalists) {
                 float ms = 0;
-                if (!time_or_skip(i, 3, 10, ms)) return false;
+                if (!time_or_skip(i, 3, 10, true, ms)) return false;
                 fastest_round[i] = std::min(fastest_round[i], ms);
             }
         const cudnnConvolutionFwdAlgoPerf_t* best = nullptr;
         float best_ms = std::numeric_limits<float>::infinity();
         selection_ = std::to_string(candidates.size()) + " candidates; finalists, fastest of " +
-                     std::to_string(kFinalRounds) + " rounds of 10 calls:";
+                     std::to_string(kFinalRounds) + " rounds of 10 graph-replayed calls:";
         for (size_t i : finalists) {
             if (fastest_round[i] < best_ms) best = &candidates[i], best_ms = fastest_round[i];
             const std::string time = std::isinf(fastest_round[i]) ? "failed" : microseconds(fastest_round[i]);
             selection_ += std::string(i == finalists.front() ? " " : ", ") + candidate_name(candidates[i]) + " " +
-                          time + (heuristic_only[i] ? " (heuristic pick)" : "");
+                          time + (heuristic_only[i] ? " (heuristic pick)" : "") +
+                          (eager[i] ? " (not captured: eager)" : "");
         }
         if (!best) {
             reason = "cuDNN: no candidate algorithm ran for this shape";
@@ -293,28 +299,52 @@ private:
         return text;
     }
 
-    // Time per call of one FindEx candidate: `warmup` calls, then `timed` between two events on the stream.
+    // Time per call of one candidate: `warmup` calls, then `timed` calls between two events on the stream; with
+    // `graph`, those calls captured into one CUDA graph and replayed, as the bench times the chosen one: one after
+    // the other, at batch 1 the calls measure the host's launch rate (30–120 µs a call on an H100 against 4–15 µs of
+    // GPU time, bench/NOTES.md). Where capture fails the calls run eagerly and `graphed` says so.
     bool time_candidate(const cudnnConvolutionFwdAlgoPerf_t& candidate, const void* x, const void* w, void* y,
-                        int warmup, int timed, float& ms, std::string& reason) {
+                        int warmup, int timed, bool graph, float& ms, bool& graphed, std::string& reason) {
         const float alpha = 1.0f, beta = 0.0f;
         if (!check(api.SetConvolutionMathType(conv_desc_, candidate.mathType), "cudnnSetConvolutionMathType", reason))
             return false;
+        const auto forward = [&] {
+            return api.ConvolutionForward(handle, &alpha, x_desc_, x, w_desc_, w, conv_desc_, candidate.algo,
+                                          workspace_, workspace_bytes_, &beta, y_desc_, y);
+        };
+        for (int i = 0; i < warmup; ++i)
+            if (!check(forward(), "cudnnConvolutionForward", reason)) return false;
+        hipGraphExec_t exec = nullptr;
+        if (graph) {
+            hipGraph_t captured = nullptr;
+            NOVA_HIP_CHECK(hipStreamBeginCapture(stream_, hipStreamCaptureModeThreadLocal));
+            bool enqueued = true;
+            for (int i = 0; i < timed && enqueued; ++i) enqueued = forward() == kCudnnSuccess;
+            const hipError_t end = hipStreamEndCapture(stream_, &captured);
+            if (!enqueued || end != hipSuccess || hipGraphInstantiateWithFlags(&exec, captured, 0) != hipSuccess) {
+                (void)hipGetLastError();
+                exec = nullptr;
+            }
+            if (captured) (void)hipGraphDestroy(captured);
+            if (exec) NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));  // upload and warm
+        }
+        graphed = exec != nullptr;
         hipEvent_t events[2] = {nullptr, nullptr};
         NOVA_HIP_CHECK(hipEventCreate(&events[0]));
         NOVA_HIP_CHECK(hipEventCreate(&events[1]));
+        NOVA_HIP_CHECK(hipEventRecord(events[0], stream_));
         bool ok = true;
-        for (int i = 0; ok && i < warmup + timed; ++i) {
-            if (i == warmup) NOVA_HIP_CHECK(hipEventRecord(events[0], stream_));
-            ok = check(api.ConvolutionForward(handle, &alpha, x_desc_, x, w_desc_, w, conv_desc_, candidate.algo,
-                                              workspace_, workspace_bytes_, &beta, y_desc_, y),
-                       "cudnnConvolutionForward", reason);
-        }
+        if (graphed)
+            NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));
+        else
+            for (int i = 0; ok && i < timed; ++i) ok = check(forward(), "cudnnConvolutionForward", reason);
         if (ok) {
             NOVA_HIP_CHECK(hipEventRecord(events[1], stream_));
             NOVA_HIP_CHECK(hipEventSynchronize(events[1]));
             NOVA_HIP_CHECK(hipEventElapsedTime(&ms, events[0], events[1]));
             ms /= timed;
         }
+        if (exec) (void)hipGraphExecDestroy(exec);
         (void)hipEventDestroy(events[0]);
         (void)hipEventDestroy(events[1]);
         return ok;
