@@ -296,6 +296,11 @@ export class ConvPlan {
   readonly #dims: FilterDims;
   readonly #unpinFilter: () => void;
   readonly #prepared = new Map<string, Promise<PreparedFilter>>();
+  /**
+   * The algorithm routed per input (layout, N, H, W, bias), reused by later runs: routing asks the backend two or three
+   * times (for the GPU, native calls that took ~25 µs of a ~145 µs batch-1 call, bench/NOTES.md).
+   */
+  readonly #routes = new Map<string, { algorithm: Algorithm; reason: string }>();
   /** Prepared filters whose promise has settled, so dispose can free them synchronously. */
   readonly #ready = new Set<PreparedFilter>();
   #disposed = false;
@@ -365,7 +370,7 @@ export class ConvPlan {
     const opts = checkOptions(options, 'options', RUN_OPTION_KEYS);
     const bias = checkBias(opts.bias, 'options.bias', this.#owner, this.#dims);
     const problem = buildProblem(input, this.#dims, this.settings, bias !== null);
-    const routed = route(this.#owner, problem, this.settings.algorithm);
+    const routed = this.#route(problem);
     this.#running++;
     try {
       return await execute(this.#owner, site, problem, routed, this.settings.precision, { x: input, bias }, () =>
@@ -375,6 +380,18 @@ export class ConvPlan {
       this.#running--;
       if (this.#disposed && this.#running === 0) this.#freePrepared();
     }
+  }
+
+  /** route() once per input the plan sees (the plan fixes every other field of the problem); the last 64 kept. */
+  #route(problem: ConvProblem): { algorithm: Algorithm; reason: string } {
+    const key = `${problem.layout} ${problem.n} ${problem.h} ${problem.w} ${problem.hasBias}`;
+    let routed = this.#routes.get(key);
+    if (!routed) {
+      routed = route(this.#owner, problem, this.settings.algorithm);
+      if (this.#routes.size >= 64) this.#routes.delete(this.#routes.keys().next().value!);
+      this.#routes.set(key, routed);
+    }
+    return routed;
   }
 
   /** Frees the transformed filters and lets go of the filter tensor (after runs in flight finish). Idempotent. */

@@ -3,7 +3,7 @@
  * freed only after that work; disposing a device frees everything it made; forgotten tensors are freed by the
  * FinalizationRegistry safety net; plans keep their filter alive.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NovaError } from '../../src-ts/index.js';
 import { fakeDevice } from './api-fake-backend.js';
 
@@ -156,6 +156,23 @@ describe('plans', () => {
     expect((await strided.run(x)).algorithm).toBe('direct');
     const bad = await rejection(device.prepareConv(w, { stride: 2, algorithm: 'winograd-f6' }));
     expect(bad.code).toBe('E_UNSUPPORTED');
+    device.dispose();
+  });
+
+  it('route each input shape once and keep the result right for every shape', async () => {
+    const { device, backend } = fakeDevice();
+    const choose = vi.spyOn(backend, 'chooseAlgorithm');
+    const w = await device.tensor(f32(3 * 3 * 3 * 2), { shape: [3, 3, 3, 2], layout: 'krsc' });
+    const plan = await device.prepareConv(w, { padding: 1 });
+    const small = await device.tensor(f32(2 * 6 * 6), { shape: [1, 6, 6, 2], layout: 'nhwc' });
+    const large = await device.tensor(f32(2 * 2 * 9 * 7), { shape: [2, 9, 7, 2], layout: 'nhwc' });
+    for (const x of [small, large, small, large, small]) {
+      const [viaPlan, direct] = await Promise.all([plan.run(x), device.conv2d(x, w, { padding: 1 })]);
+      expect(await viaPlan.output.toFloat32Array()).toEqual(await direct.output.toFloat32Array());
+      expect(viaPlan.reason).toBe('fake: 3x3 stride 1 → winograd-f4');
+    }
+    // two shapes through the plan, five one-off calls
+    expect(choose).toHaveBeenCalledTimes(2 + 5);
     device.dispose();
   });
 });
