@@ -301,7 +301,7 @@ private:
 
     // Time per call of one candidate: `warmup` calls, then `timed` calls between two events on the stream; with
     // `graph`, those calls captured into one CUDA graph and replayed, as the bench times the chosen one: one after
-    // the other, at batch 1 the calls measure the host's launch rate (30–120 µs a call on an H100 against 4–15 µs of
+    // the other, at batch 1 the calls measure the host's launch rate (32–101 µs a call on an H100 against 5–15 µs of
     // GPU time, bench/NOTES.md). Where capture fails the calls run eagerly and `graphed` says so.
     bool time_candidate(const cudnnConvolutionFwdAlgoPerf_t& candidate, const void* x, const void* w, void* y,
                         int warmup, int timed, bool graph, float& ms, bool& graphed, std::string& reason) {

@@ -298,7 +298,8 @@ export class ConvPlan {
   readonly #prepared = new Map<string, Promise<PreparedFilter>>();
   /**
    * The algorithm routed per input (layout, N, H, W, bias), reused by later runs: routing asks the backend two or three
-   * times (for the GPU, native calls that took ~25 µs of a ~145 µs batch-1 call, bench/NOTES.md).
+   * times (for the GPU, native calls; keeping the route took a batch-1 plan.run on an H100 from 123–147 to 81–105 µs,
+   * bench/NOTES.md).
    */
   readonly #routes = new Map<string, { algorithm: Algorithm; reason: string }>();
   /** Prepared filters whose promise has settled, so dispose can free them synchronously. */
