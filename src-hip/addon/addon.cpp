@@ -4,6 +4,7 @@
 #include "addon_data.hpp"
 #include "device_buffer.hpp"
 #include "device_worker.hpp"
+#include "pending_call.hpp"
 #include "../graph/graph_exports.hpp"
 
 #if defined(NOVA_HAS_VENDOR_EXPORTS)
@@ -19,14 +20,20 @@ Napi::Value platform_name(Napi::Env env);
 
 namespace {
 
+// What src-ts/binding/gpu-native.ts expects (INTERFACE_VERSION there); bumped whenever an export changes how it is
+// called. 2: conv2d returns a PendingCall.
+constexpr int kInterfaceVersion = 2;
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
     auto* data = new nova::AddonData();
     Napi::Function buffer_class = nova::DeviceBuffer::define_class(env);
     data->device_buffer_class = Napi::Persistent(buffer_class);
+    data->pending_call_class = Napi::Persistent(nova::PendingCall::define_class(env));
     env.SetInstanceData(data);
 
     exports.Set("platform", nova::platform_name(env));
     exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+    exports.Set("interfaceVersion", Napi::Number::New(env, kInterfaceVersion));
     exports.Set("DeviceBuffer", buffer_class);
     exports.Set("reportedExternalBytes", Napi::Function::New<nova::reported_external_bytes>(env, "reportedExternalBytes"));
     exports.Set("deviceInfo", Napi::Function::New<nova::device_info>(env, "deviceInfo"));

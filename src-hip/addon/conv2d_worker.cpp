@@ -1,6 +1,7 @@
 // conv2d(args) and prepareFilter(args): the baton is read from one plain object on the JS thread (field names as
-// in GpuConvArgs, src-ts/binding/gpu-native.ts); the worker runs the launches of src-hip/{winograd,direct}/launch.hpp
-// on the device's stream, with layout conversions around NHWC-only kernels, and synchronizes the stream.
+// in GpuConvArgs, src-ts/binding/gpu-native.ts). conv2d enqueues the launches of src-hip/{winograd,direct}/launch.hpp,
+// with layout conversions around NHWC-only kernels, on the device's stream from the JS thread and returns a
+// PendingCall; prepareFilter runs them on a worker thread and synchronizes the stream there.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 #include "device_context.hpp"
 #include "device_worker.hpp"
 #include "napi_errors.hpp"
+#include "pending_call.hpp"
 
 namespace nova {
 
@@ -136,65 +138,65 @@ const void* filter_krsc(const ConvBaton& baton, const void* filter, ScratchBuffe
     return converted;
 }
 
-class Conv2dWorker final : public DeviceWorker {
-public:
-    // conv2d({input, filter, bias, output, n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW,
-    //         layout, filterLayout, algorithm, relu, and for winograd m, compensated?, filterPrepared?})
-    Conv2dWorker(Napi::Env env, const Napi::Object& args) : DeviceWorker(env, "conv2d"), baton_(read_runnable_baton(env, args)) {
-        const ConvShape& s = baton_.shape;
-        const bool prepared = baton_.winograd && baton_.filter_prepared;
-        const size_t filter_min = prepared ? wino_filter_bytes(s, baton_.m, baton_.compensated) : filter_bytes(s);
-        input_ = pin_buffer(args.Get("input"), "input", input_bytes(s));
-        filter_ = pin_buffer(args.Get("filter"), "filter", filter_min);
-        Napi::Value bias = args.Get("bias");
-        if (!bias.IsNull() && !bias.IsUndefined()) bias_ = pin_buffer(bias, "bias", static_cast<size_t>(s.k) * kHalfBytes);
-        output_ = pin_buffer(args.Get("output"), "output", output_bytes(s));
-        NOVA_RANGEERROR_IF(output_ == input_ || output_ == filter_ || output_ == bias_,
-                           "Expected an output DeviceBuffer distinct from input, filter and bias");
-    }
-
-private:
-    void run() override {
-        hipStream_t stream = device_stream(device());
-        const ConvShape& s = baton_.shape;
-        const int ordinal = device();
-        ScratchBuffer input_nhwc_scratch{ordinal}, output_nhwc_scratch{ordinal}, filter_scratch{ordinal}, u_scratch{ordinal};
-
-        const void* x = input_;
-        void* y = output_;
-        if (baton_.nchw) {
-            void* converted = input_nhwc_scratch.allocate(input_bytes(s));
-            NOVA_HIP_CHECK(nchw_to_nhwc_fp16(input_, converted, s.n, s.c, s.h, s.w, stream));
-            x = converted;
-            y = output_nhwc_scratch.allocate(output_bytes(s));
-        }
-        if (baton_.winograd) {
-            const void* prepared = filter_;
-            if (!baton_.filter_prepared) {
-                void* transformed = u_scratch.allocate(wino_filter_bytes(s, baton_.m, baton_.compensated));
-                NOVA_HIP_CHECK(wino_prepare_filter(filter_krsc(baton_, filter_, filter_scratch, stream), transformed, s,
-                                                   baton_.m, baton_.compensated, stream));
-                prepared = transformed;
-            }
-            // A plan's filter was prepared by an earlier call, which synchronized; else the kernel just before wrote it.
-            const WinoFilterState filter_state =
-                baton_.filter_prepared ? WinoFilterState::kSettled : WinoFilterState::kMayBeInFlight;
-            NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, prepared, bias_, y, s, baton_.m, baton_.relu, baton_.compensated, stream,
-                                                 filter_state));
-        } else {
-            NOVA_HIP_CHECK(direct_conv2d_fp16_nhwc(x, filter_krsc(baton_, filter_, filter_scratch, stream), bias_, y, s,
-                                                   baton_.relu, stream));
-        }
-        if (baton_.nchw) NOVA_HIP_CHECK(nhwc_to_nchw_fp16(y, output_, s.n, s.k, s.out_h, s.out_w, stream));
-        NOVA_HIP_CHECK(hipStreamSynchronize(stream));
-    }
-
-    ConvBaton baton_;
-    const void* input_ = nullptr;
-    const void* filter_ = nullptr;
-    const void* bias_ = nullptr;
-    void* output_ = nullptr;
+// The buffers of one conv2d, pinned on the JS thread for the call's lifetime.
+struct ConvBuffers {
+    const void* input = nullptr;
+    const void* filter = nullptr;
+    const void* bias = nullptr;
+    void* output = nullptr;
 };
+
+// conv2d({input, filter, bias, output, n, c, h, w, k, r, s, padH, padW, strideH, strideW, dilationH, dilationW,
+//         layout, filterLayout, algorithm, relu, and for winograd m, compensated?, filterPrepared?})
+ConvBuffers pin_conv_buffers(Napi::Env env, BufferPins& pins, const ConvBaton& baton, const Napi::Object& args) {
+    const ConvShape& s = baton.shape;
+    const bool prepared = baton.winograd && baton.filter_prepared;
+    const size_t filter_min = prepared ? wino_filter_bytes(s, baton.m, baton.compensated) : filter_bytes(s);
+    ConvBuffers buffers;
+    buffers.input = pins.pin_buffer(env, args.Get("input"), "input", input_bytes(s));
+    buffers.filter = pins.pin_buffer(env, args.Get("filter"), "filter", filter_min);
+    Napi::Value bias = args.Get("bias");
+    if (!bias.IsNull() && !bias.IsUndefined()) {
+        buffers.bias = pins.pin_buffer(env, bias, "bias", static_cast<size_t>(s.k) * kHalfBytes);
+    }
+    buffers.output = pins.pin_buffer(env, args.Get("output"), "output", output_bytes(s));
+    NOVA_RANGEERROR_IF(buffers.output == buffers.input || buffers.output == buffers.filter || buffers.output == buffers.bias,
+                       "Expected an output DeviceBuffer distinct from input, filter and bias");
+    return buffers;
+}
+
+// Enqueues one convolution on `stream`: layout conversions around the NHWC kernels, the filter transform when the
+// filter is raw. Scratch blocks go back to the pool on return, behind the launches that use them (stream order).
+void enqueue_conv2d(const ConvBaton& baton, const ConvBuffers& buffers, int device, hipStream_t stream) {
+    const ConvShape& s = baton.shape;
+    ScratchBuffer input_nhwc_scratch{device}, output_nhwc_scratch{device}, filter_scratch{device}, u_scratch{device};
+    const void* x = buffers.input;
+    void* y = buffers.output;
+    if (baton.nchw) {
+        void* converted = input_nhwc_scratch.allocate(input_bytes(s));
+        NOVA_HIP_CHECK(nchw_to_nhwc_fp16(buffers.input, converted, s.n, s.c, s.h, s.w, stream));
+        x = converted;
+        y = output_nhwc_scratch.allocate(output_bytes(s));
+    }
+    if (baton.winograd) {
+        const void* prepared = buffers.filter;
+        if (!baton.filter_prepared) {
+            void* transformed = u_scratch.allocate(wino_filter_bytes(s, baton.m, baton.compensated));
+            NOVA_HIP_CHECK(wino_prepare_filter(filter_krsc(baton, buffers.filter, filter_scratch, stream), transformed, s,
+                                               baton.m, baton.compensated, stream));
+            prepared = transformed;
+        }
+        // A plan's filter was prepared by an earlier call, which synchronized; else the kernel just before wrote it.
+        const WinoFilterState filter_state =
+            baton.filter_prepared ? WinoFilterState::kSettled : WinoFilterState::kMayBeInFlight;
+        NOVA_HIP_CHECK(wino_conv2d_fp16_nhwc(x, prepared, buffers.bias, y, s, baton.m, baton.relu, baton.compensated,
+                                             stream, filter_state));
+    } else {
+        NOVA_HIP_CHECK(direct_conv2d_fp16_nhwc(x, filter_krsc(baton, buffers.filter, filter_scratch, stream), buffers.bias,
+                                               y, s, baton.relu, stream));
+    }
+    if (baton.nchw) NOVA_HIP_CHECK(nhwc_to_nchw_fp16(y, buffers.output, s.n, s.k, s.out_h, s.out_w, stream));
+}
 
 class PrepareFilterWorker final : public DeviceWorker {
 public:
@@ -260,8 +262,30 @@ Napi::Value prepared_filter_bytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(bytes));
 }
 
+// conv2d(args) → a PendingCall (pending_call.hpp): the launches are enqueued here, on the JS thread. Bad arguments
+// throw TypeError / RangeError / E_UNSUPPORTED, a runtime failure while enqueueing throws E_DEVICE / E_OOM; either way
+// nothing stays pinned.
 Napi::Value conv2d(const Napi::CallbackInfo& info) {
-    return start_worker<Conv2dWorker>(info.Env(), args_object(info));
+    Napi::Env env = info.Env();
+    const Napi::Object args = args_object(info);
+    const ConvBaton baton = read_runnable_baton(env, args);
+    Napi::Object object = PendingCall::create(env, "conv2d");
+    PendingCall* call = PendingCall::Unwrap(object);
+    try {
+        const ConvBuffers buffers = pin_conv_buffers(env, call->pins(), baton, args);
+        const int device = call->pins().device();
+        const hipStream_t stream = device_stream(device);
+        enqueue_conv2d(baton, buffers, device, stream);
+        call->start(stream);
+    } catch (const GpuError& error) {
+        (void)hipGetLastError();  // leave no stale error for the next call on this thread
+        call->pins().release();
+        throw make_js_error(env, error_code_of(error.code()), make_string("conv2d: ", error.what()));
+    } catch (...) {
+        call->pins().release();
+        throw;
+    }
+    return object;
 }
 
 Napi::Value prepare_filter(const Napi::CallbackInfo& info) {

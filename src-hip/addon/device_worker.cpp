@@ -10,23 +10,21 @@ namespace nova {
 DeviceWorker::DeviceWorker(Napi::Env env, const char* call_name)
     : Napi::AsyncWorker(env, call_name), call_name_(call_name), deferred_(Napi::Promise::Deferred::New(env)) {}
 
-DeviceWorker::~DeviceWorker() { unpin_all(); }
+DeviceWorker::~DeviceWorker() = default;
 
-void* DeviceWorker::pin_buffer(Napi::Value value, const char* name, size_t min_bytes) {
-    Napi::Env env = Env();
+void* BufferPins::pin_buffer(Napi::Env env, Napi::Value value, const char* name, size_t min_bytes) {
     DeviceBuffer* buffer = DeviceBuffer::unwrap(env, value, name);
     NOVA_RANGEERROR_IF(buffer->bytes() < min_bytes, "Expected a DeviceBuffer of at least ", min_bytes, " bytes for ",
                        name, " but received one of ", buffer->bytes(), " bytes");
     NOVA_RANGEERROR_IF(device_ >= 0 && buffer->device() != device_, "Expected ", name, " on device ", device_,
                        " like the other buffers of this call but it is on device ", buffer->device());
     buffer->begin_use(env);  // throws E_DISPOSED
-    pinned_buffers_.emplace_back(Napi::Persistent(value.As<Napi::Object>()), buffer);
+    buffers_.emplace_back(Napi::Persistent(value.As<Napi::Object>()), buffer);
     device_ = buffer->device();
     return buffer->data();
 }
 
-std::pair<void*, size_t> DeviceWorker::pin_host_view(Napi::Value value, const char* name) {
-    Napi::Env env = Env();
+std::pair<void*, size_t> BufferPins::pin_host_view(Napi::Env env, Napi::Value value, const char* name) {
     void* data = nullptr;
     size_t bytes = 0;
     if (value.IsTypedArray()) {
@@ -45,8 +43,14 @@ std::pair<void*, size_t> DeviceWorker::pin_host_view(Napi::Value value, const ch
         NOVA_TYPEERROR_IF(true, "Expected a TypedArray, DataView or ArrayBuffer for ", name, " but received a value of type ",
                           type_name(value));
     }
-    pinned_views_.push_back(Napi::Persistent(value.As<Napi::Object>()));
+    views_.push_back(Napi::Persistent(value.As<Napi::Object>()));
     return {data, bytes};
+}
+
+void BufferPins::release() {
+    for (auto& [reference, buffer] : buffers_) buffer->end_use();
+    buffers_.clear();
+    views_.clear();
 }
 
 void DeviceWorker::Execute() {
@@ -65,19 +69,13 @@ void DeviceWorker::Execute() {
 }
 
 void DeviceWorker::OnOK() {
-    unpin_all();
+    pins_.release();
     deferred_.Resolve(Env().Undefined());
 }
 
 void DeviceWorker::OnError(const Napi::Error& error) {
-    unpin_all();
+    pins_.release();
     deferred_.Reject(make_js_error(Env(), error_code_.c_str(), error.Message()).Value());
-}
-
-void DeviceWorker::unpin_all() {
-    for (auto& [reference, buffer] : pinned_buffers_) buffer->end_use();
-    pinned_buffers_.clear();
-    pinned_views_.clear();
 }
 
 void* ScratchBuffer::allocate(size_t bytes) {

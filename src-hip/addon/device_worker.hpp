@@ -1,8 +1,9 @@
-// Base of every call that touches the device: an AsyncWorker holding a promise (node-llama-cpp's pattern) and the
-// baton of its arguments (sharp's). The constructor phase runs on the JS thread: it checks the arguments, pins the
-// DeviceBuffers and host views the call uses, and copies everything the worker needs into plain members. run()
-// executes on a libuv thread and touches only those members and the runtime; it enqueues on the device's stream
-// and synchronizes that stream before returning, so the promise settles when the device work is complete.
+// Base of the calls that touch the device from a worker thread: an AsyncWorker holding a promise (node-llama-cpp's
+// pattern) and the baton of its arguments (sharp's). The constructor phase runs on the JS thread: it checks the
+// arguments, pins the DeviceBuffers and host views the call uses, and copies everything the worker needs into plain
+// members. run() executes on a libuv thread and touches only those members and the runtime; it enqueues on the
+// device's stream and synchronizes that stream before returning, so the promise settles when the device work is
+// complete. (conv2d, the call a model makes per layer, enqueues on the JS thread instead: pending_call.hpp.)
 #pragma once
 
 #include <napi.h>
@@ -16,6 +17,28 @@
 
 namespace nova {
 
+// The DeviceBuffers and host views one call uses, kept alive (and buffers undisposed) until it settles. JS thread.
+class BufferPins {
+public:
+    BufferPins() = default;
+    BufferPins(const BufferPins&) = delete;
+    BufferPins& operator=(const BufferPins&) = delete;
+    ~BufferPins() { release(); }
+
+    // The device pointer of the DeviceBuffer in `value`, checked to hold at least `min_bytes`. All buffers of one
+    // call share one device.
+    void* pin_buffer(Napi::Env env, Napi::Value value, const char* name, size_t min_bytes);
+    // The bytes of a TypedArray / DataView / ArrayBuffer.
+    std::pair<void*, size_t> pin_host_view(Napi::Env env, Napi::Value value, const char* name);
+    void release();
+    int device() const { return device_; }
+
+private:
+    std::vector<std::pair<Napi::ObjectReference, DeviceBuffer*>> buffers_;
+    std::vector<Napi::ObjectReference> views_;
+    int device_ = -1;
+};
+
 class DeviceWorker : public Napi::AsyncWorker {
 public:
     DeviceWorker(Napi::Env env, const char* call_name);
@@ -23,28 +46,27 @@ public:
 
     Napi::Promise promise() { return deferred_.Promise(); }
 
-    // JS thread. The device pointer of the DeviceBuffer in `value`, checked to hold at least `min_bytes`; the
-    // buffer stays alive and undisposed until the call settles. All buffers of one call share one device.
-    void* pin_buffer(Napi::Value value, const char* name, size_t min_bytes);
-    // JS thread. The bytes of a TypedArray / DataView / ArrayBuffer, kept alive until the call settles.
-    std::pair<void*, size_t> pin_host_view(Napi::Value value, const char* name);
+    // JS thread: BufferPins' for this call, released when it settles.
+    void* pin_buffer(Napi::Value value, const char* name, size_t min_bytes) {
+        return pins_.pin_buffer(Env(), value, name, min_bytes);
+    }
+    std::pair<void*, size_t> pin_host_view(Napi::Value value, const char* name) {
+        return pins_.pin_host_view(Env(), value, name);
+    }
 
 protected:
     virtual void run() = 0;  // worker thread; throws nova::GpuError (NOVA_HIP_CHECK) on failure
-    int device() const { return device_; }
+    int device() const { return pins_.device(); }
 
 private:
     void Execute() final;
     void OnOK() final;
     void OnError(const Napi::Error& error) final;
-    void unpin_all();
 
     std::string call_name_;
     std::string error_code_ = "E_DEVICE";
     Napi::Promise::Deferred deferred_;
-    std::vector<std::pair<Napi::ObjectReference, DeviceBuffer*>> pinned_buffers_;
-    std::vector<Napi::ObjectReference> pinned_views_;
-    int device_ = -1;
+    BufferPins pins_;
 };
 
 // Pooled block owned by one worker for an intermediate tensor (layout conversions, on-the-fly filter transforms).

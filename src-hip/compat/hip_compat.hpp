@@ -56,6 +56,11 @@ using hipDeviceProp_t = cudaDeviceProp;
 #define hipEventDestroy cudaEventDestroy
 #define hipEventRecord cudaEventRecord
 #define hipEventSynchronize cudaEventSynchronize
+#define hipEventCreateWithFlags cudaEventCreateWithFlags
+#define hipEventQuery cudaEventQuery
+#define hipEventDisableTiming cudaEventDisableTiming
+#define hipEventBlockingSync cudaEventBlockingSync
+#define hipErrorNotReady cudaErrorNotReady
 #define hipEventElapsedTime cudaEventElapsedTime
 #define hipGetDevice cudaGetDevice
 #define hipSetDevice cudaSetDevice

@@ -5,8 +5,10 @@
  *   `halfBitsFromArray`, or use the 'cpu' backend), so no hidden conversion changes the numbers.
  * - The kernels are NHWC / KRSC. NCHW activations and KCRS filters are converted on the device, inside the same
  *   call, and `RunInfo.layoutConverted` says so.
- * - Every device call is one AsyncWorker that enqueues its launches on the device's stream and synchronizes that
- *   stream off the JS thread; runtime errors reject with NovaError E_DEVICE / E_OOM carrying the runtime's text.
+ * - conv2d enqueues its launches on the device's stream from the JS thread (a few µs) and then polls for their end
+ *   on the event loop for up to POLL_MS, after which the addon's waiter thread waits (`settle`); the other device
+ *   calls are AsyncWorkers that enqueue and synchronize off the JS thread. Runtime errors reject with NovaError
+ *   E_DEVICE / E_OOM carrying the runtime's text.
  * - Freed tensors go to the addon's per-device memory pool (reused in stream order, never a hipFree on the JS
  *   thread); the pool goes back to the runtime when the backend is disposed (device.dispose()).
  */
@@ -30,12 +32,32 @@ import {
   type GpuNative,
   type GpuProblemArgs,
   type NativeDeviceBuffer,
+  type NativePendingCall,
   tryLoadGpuNative,
 } from '../binding/gpu-native.js';
 
 export type GpuKind = 'cuda' | 'hip';
 
 const FP16_BYTES = 2;
+
+/**
+ * How long a launched conv2d is polled on the event loop (check phase, between other events) before the addon's
+ * waiter thread takes over: a batch-1 layer's 5–60 µs of GPU time end within it, and polling skips the two thread
+ * hops a waiting thread costs (H100: 13.5–17 µs a call against 22–26 through the waiter and 35–39 through an
+ * AsyncWorker for a 4 µs kernel; bench/NOTES.md). Longer work sleeps in the waiter instead of spinning the loop.
+ */
+export const POLL_MS = 0.2;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** @internal Resolves when `pending` completes (rejects with its error): polled for POLL_MS, then waited on. */
+export async function settle(pending: NativePendingCall, pollMs = POLL_MS): Promise<void> {
+  const start = performance.now();
+  while (!pending.poll()) {
+    if (performance.now() - start > pollMs) return pending.wait();
+    await nextTurn();
+  }
+}
 
 
 class GpuStorage implements Storage {
@@ -276,7 +298,7 @@ export class GpuBackend implements Backend {
     const usedPrecision: WinogradPrecision = prepared ? prepared.precision : precision;
     const args = problemArgs(problem, algorithm, usedPrecision);
     try {
-      await this.#addon.conv2d({
+      const pending = this.#addon.conv2d({
         ...args,
         // A prepared direct filter is the KRSC copy; a prepared Winograd filter is U.
         filterLayout: prepared ? 'krsc' : problem.filterLayout,
@@ -286,6 +308,7 @@ export class GpuBackend implements Backend {
         bias: call.bias === null ? null : this.#buffer(call.bias),
         output: this.#buffer(call.output),
       });
+      await settle(pending);
     } catch (error) {
       throw fromNative(error, `${algorithm} on ${this.#info.device ?? this.kind}`);
     }

@@ -98,8 +98,25 @@ export interface GpuNative {
   /** The Winograd tile size the kernels run fastest for this problem (a measured rule; canImplement still applies). */
   preferredWinogradM(args: GpuProblemArgs): number;
   prepareFilter(args: GpuPrepareFilterArgs): Promise<void>;
-  conv2d(args: GpuConvArgs): Promise<void>;
+  /** Enqueues the convolution on the device's stream from the calling thread and returns at once. */
+  conv2d(args: GpuConvArgs): NativePendingCall;
+  /** What this file expects of the addon's exports; a build that says otherwise is stale. */
+  readonly interfaceVersion: number;
 }
+
+/**
+ * Device work enqueued by a call; it settles once, observed either way: poll() until it says true, or wait().
+ * Errors carry the runtime's message and `code` E_DEVICE / E_OOM.
+ */
+export interface NativePendingCall {
+  /** True once the work is complete (its buffers are released then), false while it runs; throws if it failed. */
+  poll(): boolean;
+  /** Settles when the work does; a waiter thread of the addon blocks on it, not the event loop. */
+  wait(): Promise<void>;
+}
+
+/** Bumped with `kInterfaceVersion` in src-hip/addon/addon.cpp whenever an export changes how it is called. */
+const INTERFACE_VERSION = 2;
 
 export type GpuNativeLoad =
   | { readonly ok: true; readonly addon: GpuNative; readonly path: string }
@@ -114,6 +131,12 @@ export function tryLoadGpuNative(): GpuNativeLoad {
   const missing = REQUIRED.filter((name) => loaded.addon[name] === undefined);
   if (missing.length > 0) {
     return { ok: false, reason: `${loaded.path} lacks ${missing.join(', ')}: it is stale; run \`npm run build:gpu\`` };
+  }
+  if (loaded.addon.interfaceVersion !== INTERFACE_VERSION) {
+    return {
+      ok: false,
+      reason: `${loaded.path} has interface ${String(loaded.addon.interfaceVersion ?? 1)}, this package expects ${INTERFACE_VERSION}: it is stale; run \`npm run build:gpu\``,
+    };
   }
   return { ok: true, addon: loaded.addon as GpuNative, path: loaded.path };
 }

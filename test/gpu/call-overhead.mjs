@@ -4,11 +4,13 @@
 //   alloc+free     new DeviceBuffer(output bytes) + dispose(), both on the JS thread
 //   dispose        output.dispose() after a plan.run (what the JS thread spends freeing a result)
 //   worker hop     await synchronize(): an AsyncWorker round trip through the libuv pool on an idle stream
-//   raw conv2d     await native conv2d into a preallocated output: hop + argument reading + launch + kernel + sync
+//   raw conv2d     native conv2d into a preallocated output, awaited as the backend does (settle: polled on the event
+//                  loop): argument reading + launch on the JS thread + kernel + the polls that see it end
 //   plan.run       await plan.run(x): the public API (validation, pins, output allocation) + raw conv2d
 //   run() sync     the part of plan.run(x) before it returns its promise (JS thread blocked)
 // Reads the compiled API from dist/.
 import { createDevice, toHalf } from '../../dist/index.js';
+import { settle } from '../../dist/backends/gpu-backend.js';
 
 const REPS = 300;
 const LAYER = { n: 1, c: 64, k: 64, hw: 56 };
@@ -69,7 +71,7 @@ const rawFilter = new native.DeviceBuffer(native.preparedFilterBytes(wino));
 await native.prepareFilter({ ...wino, filter: w.storage.buffer, output: rawFilter });
 const rawOutput = new native.DeviceBuffer(outputBytes);
 const rawArgs = { ...wino, filterPrepared: true, input: x.storage.buffer, filter: rawFilter, bias: null, output: rawOutput };
-rows.push(['raw conv2d', await timeCalls(() => native.conv2d(rawArgs))]);
+rows.push(['raw conv2d', await timeCalls(() => settle(native.conv2d(rawArgs)))]);
 const syncTimes = [];
 rows.push([
   'plan.run',

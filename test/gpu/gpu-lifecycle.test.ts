@@ -127,6 +127,28 @@ describe.skipIf(gpuKind === undefined)(`GPU memory and errors on ${gpuInfo?.devi
     result.output.dispose();
   });
 
+  it("a raw conv2d's PendingCall settles once, polled or waited on, its input disposed meanwhile", async () => {
+    const problem = {
+      n: 8, c: 64, h: 64, w: 64, k: 64, r: 3, s: 3, padH: 1, padW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+      layout: 'nhwc', filterLayout: 'krsc', algorithm: 'direct', relu: false,
+    } as const;
+    const activation = 8 * 64 * 64 * 64 * 2;
+    const input = new native.DeviceBuffer(activation);
+    const filter = new native.DeviceBuffer(64 * 9 * 64 * 2);
+    const outputs = [new native.DeviceBuffer(activation), new native.DeviceBuffer(activation)];
+    const waited = native.conv2d({ ...problem, input, filter, bias: null, output: outputs[0] });
+    const polled = native.conv2d({ ...problem, input, filter, bias: null, output: outputs[1] });
+    input.dispose(); // both calls still read it: freed when the second settles
+    expect(input.disposed).toBe(true);
+    await waited.wait();
+    expect(waited.poll()).toBe(true);
+    await expect(waited.wait()).resolves.toBeUndefined();
+    while (!polled.poll()) await new Promise((resolve) => setImmediate(resolve));
+    expect(polled.poll()).toBe(true);
+    await expect(polled.wait()).resolves.toBeUndefined();
+    for (const buffer of [filter, ...outputs]) buffer.dispose();
+  });
+
   it('an allocation larger than the card is E_OOM, synchronously, and leaves the device usable', async () => {
     const huge = { dtype: 'float16', layout: 'vector', shape: [2 ** 45] } as const; // 64 TiB
     expect(() => device.backend.allocate(huge)).toThrow(expect.objectContaining({ code: 'E_OOM' }));

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { GpuBackend, gpuBackendInfo } from '../../src-ts/backends/gpu-backend.js';
+import { GpuBackend, gpuBackendInfo, settle } from '../../src-ts/backends/gpu-backend.js';
 import { tryLoadGpuNative } from '../../src-ts/binding/gpu-native.js';
 
 const loaded = tryLoadGpuNative();
@@ -17,6 +17,49 @@ const problem = {
   n: 1, c: 8, h: 8, w: 8, k: 8, r: 3, s: 3, padH: 1, padW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
   layout: 'nhwc', filterLayout: 'krsc', algorithm: 'winograd', m: 6, relu: false,
 } as const;
+
+/** A pending call that completes on its `readyAt`-th poll (never, for Infinity), or fails there with `failure`. */
+function fakePendingCall(readyAt: number, failure?: Error) {
+  const call = {
+    polls: 0,
+    waits: 0,
+    poll(): boolean {
+      call.polls++;
+      if (call.polls < readyAt) return false;
+      if (failure) throw failure;
+      return true;
+    },
+    wait(): Promise<void> {
+      call.waits++;
+      return failure ? Promise.reject(failure) : Promise.resolve();
+    },
+  };
+  return call;
+}
+
+describe('settle: how the GPU backend waits for a launched conv2d', () => {
+  it('polls on the event loop until the work is done, without the waiter thread', async () => {
+    const call = fakePendingCall(4);
+    await settle(call, 10_000);
+    expect(call.polls).toBe(4);
+    expect(call.waits).toBe(0);
+  });
+
+  it("rejects with the poll's error", async () => {
+    const failure = Object.assign(new Error('conv2d: an illegal memory access was encountered'), { code: 'E_DEVICE' });
+    await expect(settle(fakePendingCall(3, failure), 10_000)).rejects.toBe(failure);
+  });
+
+  it('hands work still running after the polling window to wait()', async () => {
+    const call = fakePendingCall(Infinity);
+    await settle(call, 1);
+    expect(call.waits).toBe(1);
+    expect(call.polls).toBeGreaterThan(1);
+    const failing = fakePendingCall(Infinity, new Error('late failure'));
+    failing.poll = () => false;
+    await expect(settle(failing, 1)).rejects.toThrow('late failure');
+  });
+});
 
 if (!addon) {
   describe('GPU addon on the host', () => {
