@@ -3,8 +3,9 @@
 // Build: see test/kernels/build.sh.
 // Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1..5]
 //                  [--no-overlap] [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter] [--no-persistent]
-//                  [--profile M [--profile-shape N,C,HW,K]]
+//                  [--profile M [--profile-shape N,C,HW,K]] [--host-timing [--layer NAME]]
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -370,6 +371,63 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
   }
 }
 
+// --host-timing: what a batch-1 call costs the host, on a stream of its own as the addon uses: the launcher's
+// enqueue alone (means of 100 back-to-back calls, then a sync), one call followed by a stream sync, and the same for
+// a one-element layout conversion (the runtime's own launch + sync floor); medians of 15 rounds, µs.
+void host_timing(std::mt19937_64& rng, const std::string& layer_filter) {
+  struct Layer {
+    const char* name;
+    int c, hw, k;
+  };
+  const Layer layers[] = {{"resnet50 64x56", 64, 56, 64},     {"resnet50 512x7", 512, 7, 512},
+                          {"densenet 192-48x28", 192, 28, 48}, {"esrgan 64-32x128", 64, 128, 32},
+                          {"sd15 1280x8", 1280, 8, 1280}};
+  hipStream_t stream;
+  NOVA_HIP_CHECK(hipStreamCreate(&stream));
+  using Clock = std::chrono::steady_clock;
+  const auto mean_us = [&](auto&& call, int count, bool sync_each) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < count; ++i) {
+      NOVA_HIP_CHECK(call());
+      if (sync_each) NOVA_HIP_CHECK(hipStreamSynchronize(stream));
+    }
+    const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / count;
+    NOVA_HIP_CHECK(hipStreamSynchronize(stream));
+    return static_cast<float>(us);
+  };
+  const auto rounds = [&](auto&& call, int count, bool sync_each) {
+    std::vector<float> times;
+    for (int r = 0; r < 15; ++r) times.push_back(mean_us(call, count, sync_each));
+    return median(times);
+  };
+  DeviceBuffer one_in(2), one_out(2);
+  const auto floor_call = [&] { return nova::nchw_to_nhwc_fp16(one_in.ptr, one_out.ptr, 1, 1, 1, 1, stream); };
+  std::printf("\nHOST TIMING (µs; F(2,3), bias, ReLU, settled filter; own stream)\n%-20s %9s %9s %9s\n", "layer",
+              "enqueue", "call+sync", "GPU");
+  std::printf("%-20s %9.1f %9.1f %9s\n", "1-element conversion", rounds(floor_call, 100, false),
+              rounds(floor_call, 100, true), "-");
+  for (const Layer& L : layers) {
+    if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
+    const ConvShape s = nova::make_conv_shape(1, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
+    DeviceBuffer x(static_cast<size_t>(s.h) * s.w * s.c * 2), f(static_cast<size_t>(s.k) * 9 * s.c * 2);
+    DeviceBuffer y(static_cast<size_t>(s.out_h) * s.out_w * s.k * 2), bias(s.k * 2), u(nova::wino_filter_bytes(s, 2, false));
+    x.upload(random_halves(x.bytes / 2, rng));
+    f.upload(random_halves(f.bytes / 2, rng, 0.05));
+    bias.upload(random_halves(s.k, rng));
+    NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u.ptr, s, 2, false, stream));
+    const auto call = [&] {
+      return nova::wino_conv2d_fp16_nhwc(x.ptr, u.ptr, bias.ptr, y.ptr, s, 2, true, false, stream,
+                                         nova::WinoFilterState::kSettled);
+    };
+    const float enqueue = rounds(call, 100, false), round_trip = rounds(call, 100, true);
+    const float gpu = time_us([&](int) { return nova::wino_conv2d_fp16_nhwc(x.ptr, u.ptr, bias.ptr, y.ptr, s, 2, true,
+                                                                            false, nullptr, nova::WinoFilterState::kSettled); },
+                              1, 15);
+    std::printf("%-20s %9.1f %9.1f %9.1f\n", L.name, enqueue, round_trip, gpu);
+  }
+  NOVA_HIP_CHECK(hipStreamDestroy(stream));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -384,6 +442,7 @@ int main(int argc, char** argv) {
   // --timing-only F2,F6: only the TIMING table, only those variants (device time is scarce; the table's direct and
   // compensated columns take most of it).
   std::string timing_only, layer_filter;
+  bool host_timing_only = false;  // --host-timing [--layer NAME]: only the HOST TIMING table
   uint64_t seed = 20261126;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
@@ -414,6 +473,7 @@ int main(int argc, char** argv) {
     // --no-persistent: no grid runs as one wave of persistent blocks (for A/B timing).
     if (!std::strcmp(argv[i], "--no-persistent")) nova::wino_disable_persistent(true);
     if (!std::strcmp(argv[i], "--layer") && i + 1 < argc) layer_filter = argv[++i];
+    if (!std::strcmp(argv[i], "--host-timing")) host_timing_only = true;
   }
   nova::wino_force_c_split(split, mixed_split);
   try {
@@ -440,6 +500,10 @@ int main(int argc, char** argv) {
         {"F6", 6, false, 1e-2},       {"F6comp", 6, true, 2e-3},
         {"F4comp", 4, true, 1e-3},    {"F2comp", 2, true, 1e-3},
     };
+    if (host_timing_only) {
+      host_timing(rng, layer_filter);
+      return 0;
+    }
     if (!timing_only.empty()) {
       std::vector<Variant> chosen;
       for (const auto& v : variants)
