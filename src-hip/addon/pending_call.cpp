@@ -63,7 +63,9 @@ private:
             }
             const hipError_t status = hipEventSynchronize(job.event);
             if (status != hipSuccess) (void)hipGetLastError();
-            napi_call_threadsafe_function(to_js_, new Verdict{this, job.call, status}, napi_tsfn_blocking);
+            Verdict* verdict = new Verdict{this, job.call, status};
+            // Refused only once the environment is closing: nobody is left to tell.
+            if (napi_call_threadsafe_function(to_js_, verdict, napi_tsfn_blocking) != napi_ok) delete verdict;
         }
     }
 

@@ -1,6 +1,7 @@
 /**
  * End-to-end time of one convolution as a user's script sees it: `await plan.run(x)` through the public API
- * (argument checks, binding, AsyncWorker, the kernel, promise settlement, output allocation), wall clock.
+ * (argument checks, binding, the launch from the JS thread, the kernel, the polls that see it end, promise
+ * settlement, output allocation), wall clock.
  */
 import { performance } from 'node:perf_hooks';
 

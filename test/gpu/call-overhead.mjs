@@ -1,6 +1,7 @@
 // Where the wall time of one conv2d through Node goes (test/gpu/run-on-device.sh prints it after the timing table;
 // run it once more with NOVA_GPU_POOL=off to see the cost of hipMalloc/hipFree per call). Median of REPS calls,
-// microseconds, for ResNet-50 64x56 at N=1 with the kernels' preferred Winograd tile and a prepared filter:
+// microseconds, for ResNet-50 64x56 at N=1 (or NOVA_LAYER) with the kernels' preferred Winograd tile and a prepared
+// filter:
 //   alloc+free     new DeviceBuffer(output bytes) + dispose(), both on the JS thread
 //   dispose        output.dispose() after a plan.run (what the JS thread spends freeing a result)
 //   worker hop     await synchronize(): an AsyncWorker round trip through the libuv pool on an idle stream
@@ -13,7 +14,9 @@ import { createDevice, toHalf } from '../../dist/index.js';
 import { settle } from '../../dist/backends/gpu-backend.js';
 
 const REPS = 300;
-const LAYER = { n: 1, c: 64, k: 64, hw: 56 };
+// NOVA_LAYER=C,K,HW picks another batch-1 layer (e.g. 1280,1280,8 for SD1.5's).
+const [c0, k0, hw0] = (process.env.NOVA_LAYER ?? '64,64,56').split(',').map(Number);
+const LAYER = { n: 1, c: c0, k: k0, hw: hw0 };
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -91,5 +94,5 @@ w.dispose();
 device.dispose();
 
 const pool = process.env.NOVA_GPU_POOL === 'off' ? 'pool off' : 'pool on';
-console.log(`${device.info.device}: 64x56 N=1 F(${m},3), ${pool}, median of ${REPS} calls (µs)`);
+console.log(`${device.info.device}: ${c}->${k} ${hw}x${hw} N=1 F(${m},3), ${pool}, median of ${REPS} calls (µs)`);
 for (const [name, micros] of rows) console.log(`${name.padEnd(20)} ${micros.toFixed(1).padStart(8)}`);
