@@ -2,7 +2,7 @@
 // conv2d, the call a model makes per layer, launches on the JS thread (the enqueue takes a few µs) and returns one;
 // TS polls it on the event loop for a short while (a batch-1 layer is done within it) and otherwise waits on it
 // through wait(), which the environment's waiter thread settles. A pool-thread worker that launches and
-// synchronizes costs two thread hops more: on an H100, 35–39 µs a call against 13.5–17 for a 4 µs kernel
+// synchronizes costs two thread hops more: on an H100, 35–39 µs a call against 13.5–17 for a 3.5 µs kernel
 // (bench/NOTES.md, "conv2d launched on the JS thread").
 #pragma once
 

@@ -44,7 +44,7 @@ const FP16_BYTES = 2;
  * How long a launched conv2d is polled on the event loop (check phase, between other events) before the addon's
  * waiter thread takes over: a batch-1 layer's 5–60 µs of GPU time end within it, and polling skips the two thread
  * hops a waiting thread costs (H100: 13.5–17 µs a call against 22–26 through the waiter and 35–39 through an
- * AsyncWorker for a 4 µs kernel; bench/NOTES.md). Longer work sleeps in the waiter instead of spinning the loop.
+ * AsyncWorker for a 3.5 µs kernel; bench/NOTES.md). Longer work sleeps in the waiter instead of spinning the loop.
  */
 export const POLL_MS = 0.2;
 

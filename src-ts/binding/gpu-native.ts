@@ -4,9 +4,10 @@
  * natives (src-ts/bench/native.ts) type their own extra exports.
  *
  * Every function that touches the device returns a promise settled by an AsyncWorker after the work on the
- * device's stream is complete. Bad arguments throw synchronously: TypeError / RangeError with `code` 'E_ARG',
- * 'E_DISPOSED' for a disposed buffer, 'E_UNSUPPORTED' when the chosen kernel cannot run the problem. Runtime
- * failures reject with `code` 'E_DEVICE' (or 'E_OOM') and the runtime's own message.
+ * device's stream is complete, except conv2d, which enqueues from the calling thread and returns a
+ * NativePendingCall. Bad arguments throw synchronously: TypeError / RangeError with `code` 'E_ARG', 'E_DISPOSED'
+ * for a disposed buffer, 'E_UNSUPPORTED' when the chosen kernel cannot run the problem. Runtime failures reject (or,
+ * from conv2d and poll(), throw) with `code` 'E_DEVICE' (or 'E_OOM') and the runtime's own message.
  */
 import { NovaError } from '../api/errors.js';
 import type { ConvProblem, ConvSizes, ConvWindow } from '../backends/backend.js';
