@@ -10,8 +10,6 @@ namespace nova {
 DeviceWorker::DeviceWorker(Napi::Env env, const char* call_name)
     : Napi::AsyncWorker(env, call_name), call_name_(call_name), deferred_(Napi::Promise::Deferred::New(env)) {}
 
-DeviceWorker::~DeviceWorker() = default;
-
 void* BufferPins::pin_buffer(Napi::Env env, Napi::Value value, const char* name, size_t min_bytes) {
     DeviceBuffer* buffer = DeviceBuffer::unwrap(env, value, name);
     NOVA_RANGEERROR_IF(buffer->bytes() < min_bytes, "Expected a DeviceBuffer of at least ", min_bytes, " bytes for ",

@@ -42,7 +42,6 @@ private:
 class DeviceWorker : public Napi::AsyncWorker {
 public:
     DeviceWorker(Napi::Env env, const char* call_name);
-    ~DeviceWorker() override;
 
     Napi::Promise promise() { return deferred_.Promise(); }
 

@@ -341,7 +341,7 @@ public:
             if (fastest_round[i] < best_ms) best = &candidates[i], best_ms = fastest_round[i];
             const std::string time = std::isinf(fastest_round[i]) ? "failed" : microseconds(fastest_round[i]);
             selection_ += std::string(i == finalists.front() ? " " : ", ") + candidates[i].name + " " + time +
-                          (candidates[i].heuristic_only ? " (heuristic pick)" : "") +
+                          (candidates[i].heuristic_only && candidates[i].plan == SIZE_MAX ? " (heuristic pick)" : "") +
                           (eager[i] ? " (not captured: eager)" : "");
         }
         if (!best) {
