@@ -125,6 +125,9 @@ void PendingCall::start(hipStream_t stream) {
 
 void PendingCall::settle(hipError_t status) {
     pins_.release();
+    // Destroyed now, not when the object is collected: thousands of calls may run between two collections.
+    (void)hipEventDestroy(event_);
+    event_ = nullptr;
     if (status == hipSuccess) {
         state_ = State::kDone;
         return;
