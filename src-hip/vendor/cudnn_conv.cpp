@@ -368,8 +368,9 @@ private:
         return text;
     }
 
-    // The graph API's execution plans for this convolution, from heuristic modes A and fallback (as PyTorch asks),
-    // as candidates; engines that compile at run time are left out (seconds each to build). Returns a note for the
+    // The graph API's execution plans for this convolution, every configuration heuristic mode A returns (an engine
+    // may come with several knob choices) and the engines only fallback adds (as PyTorch asks), as candidates; engines
+    // that compile at run time are left out (seconds each to build). Returns a note for the
     // selection record: how many plans joined, or why none did.
     std::string add_engine_plans(const ConvShape& s, bool nchw, size_t max_workspace, std::vector<Candidate>& candidates) {
         if (!api.BackendCreateDescriptor) return " (no graph API in this cuDNN)";
@@ -421,7 +422,7 @@ private:
             ok(api.BackendFinalize(graph.handle), "operation graph");
         if (!built) return " (graph API: " + failure + ")";
         size_t added = 0, compiled = 0;
-        std::vector<int64_t> seen_engines;
+        std::vector<int64_t> engines_of_a;  // fallback adds only engines heuristic A did not return
         for (const int heur_mode : {kHeurModeInstant, kHeurModeFallback}) {
             Descriptor heur;
             int64_t count = 0;
@@ -451,7 +452,9 @@ private:
                       ok(api.BackendGetAttribute(engine.handle, kAttrEngineGlobalIndex, kTypeInt64, 1, &found, &index),
                          "engine index")))
                     continue;
-                if (std::find(seen_engines.begin(), seen_engines.end(), index) != seen_engines.end()) continue;
+                if (heur_mode == kHeurModeFallback &&
+                    std::find(engines_of_a.begin(), engines_of_a.end(), index) != engines_of_a.end())
+                    continue;
                 if (api.BackendGetAttribute(engine.handle, kAttrEngineBehaviorNote, kTypeBehaviorNote, 8, &notes_count,
                                             notes) == kCudnnSuccess &&
                     std::find(notes, notes + std::min<int64_t>(notes_count, 8), kBehaviorNoteRuntimeCompilation) !=
@@ -468,9 +471,9 @@ private:
                          "workspace size")) ||
                     static_cast<size_t>(workspace) > max_workspace)
                     continue;
-                seen_engines.push_back(index);
+                if (heur_mode == kHeurModeInstant) engines_of_a.push_back(index);
                 Candidate c;
-                c.name = "graph-API engine " + std::to_string(index) +
+                c.name = "graph-API engine " + std::to_string(index) + " config " + std::to_string(i) +
                          (heur_mode == kHeurModeInstant ? " (heuristic A)" : " (fallback)");
                 c.kind = "graph API";
                 c.workspace = static_cast<size_t>(workspace);
