@@ -15,7 +15,6 @@
 #include <cstring>
 #include <exception>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -358,6 +357,25 @@ private:
         });
     }
 
+    // `calls` calls (argument sets 0, 1, …) captured and instantiated as one graph into `exec`; empty, or why not.
+    std::string capture_graph(const Launch& launch, int calls, hipGraphExec_t& exec) {
+        hipGraph_t graph = nullptr;
+        std::string error;
+        NOVA_HIP_CHECK(hipStreamBeginCapture(stream_, hipStreamCaptureModeThreadLocal));
+        for (int i = 0; i < calls && error.empty(); ++i) error = launch(i % sets_);
+        const hipError_t end = hipStreamEndCapture(stream_, &graph);
+        hipError_t inst = hipErrorInvalidValue;
+        if (error.empty() && end == hipSuccess) inst = hipGraphInstantiateWithFlags(&exec, graph, 0);
+        if (graph) (void)hipGraphDestroy(graph);
+        if (error.empty() && end == hipSuccess && inst == hipSuccess) return {};
+        (void)hipGetLastError();
+        if (exec) (void)hipGraphExecDestroy(exec);
+        exec = nullptr;
+        return !error.empty()      ? "graph capture failed: " + error
+               : end != hipSuccess ? status_text(end, "stream capture")
+                                   : status_text(inst, "graph instantiate");
+    }
+
     // Correctness pass on poisoned outputs, warm-up, then timing. Fills r (ok, mode, times, samples).
     void measure(TargetResult& r, const Launch& launch) {
         NOVA_HIP_CHECK(hipMemsetAsync(y_[0].get(), 0xff, y_bytes_, stream_));  // 0xffff is an fp16 NaN
@@ -373,60 +391,48 @@ private:
         r.samples.reserve(sample_index_.size());
         for (uint32_t i : sample_index_) r.samples.push_back(host_y_[i]);
 
-        // Warm-up, then timed eager calls to size the graph: G calls per replay so a replay lasts ≥ ~200 µs. The
-        // fastest of a few sizes it: one slow call (DenseNet-161 7², batch 1, H100: one graph-API engine) once made
-        // G = 1, whose replay then timed the graph launch (13.6 µs against the 6.8 the selection measured).
         for (int i = 0; i < warmup_; ++i)
             if (!(error = launch(i % sets_)).empty()) return fail(r, error);
-        constexpr int kProbes = 5;
-        Events probe(2 * kProbes);
-        for (int i = 0; i < kProbes; ++i) {
-            NOVA_HIP_CHECK(hipEventRecord(probe[2 * i], stream_));
-            if (!(error = launch(i % sets_)).empty()) return fail(r, error);
-            NOVA_HIP_CHECK(hipEventRecord(probe[2 * i + 1], stream_));
-        }
-        NOVA_HIP_CHECK(hipStreamSynchronize(stream_));
-        float probe_ms = std::numeric_limits<float>::infinity();
-        for (int i = 0; i < kProbes; ++i) {
-            float ms = 0;
-            NOVA_HIP_CHECK(hipEventElapsedTime(&ms, probe[2 * i], probe[2 * i + 1]));
-            probe_ms = std::min(probe_ms, ms);
-        }
-        const int calls = std::clamp(static_cast<int>(std::ceil(200.0 / std::max(probe_ms * 1000.0, 1.0))), 1,
-                                     max_calls_per_replay_);
-
         Events ev(2 * size_t(reps_));
         if (graph_) {
-            hipGraph_t graph = nullptr;
+            // G calls per replay, so that a replay lasts ≥ ~200 µs, from the time per call in a replayed graph of
+            // kProbeCalls. Timed eagerly, a call also counts the host's work before its launch (a graph-API engine of
+            // cuDNN: ~100 µs), which once made G = 2 for an 8 µs layer and put the graph launch's cost in its time.
+            constexpr int kProbeCalls = 8;
             hipGraphExec_t exec = nullptr;
-            std::string capture_error;
-            NOVA_HIP_CHECK(hipStreamBeginCapture(stream_, hipStreamCaptureModeThreadLocal));
-            for (int i = 0; i < calls && capture_error.empty(); ++i) capture_error = launch(i % sets_);
-            const hipError_t end = hipStreamEndCapture(stream_, &graph);
-            hipError_t inst = hipErrorInvalidValue;
-            if (capture_error.empty() && end == hipSuccess) inst = hipGraphInstantiateWithFlags(&exec, graph, 0);
-            if (capture_error.empty() && end == hipSuccess && inst == hipSuccess) {
-                for (int i = 0; i < 2; ++i) NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));  // upload + warm
-                for (int rep = 0; rep < reps_; ++rep) {
-                    NOVA_HIP_CHECK(hipEventRecord(ev[2 * rep], stream_));
-                    NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));
-                    NOVA_HIP_CHECK(hipEventRecord(ev[2 * rep + 1], stream_));
-                }
+            std::string why = capture_graph(launch, kProbeCalls, exec);
+            if (why.empty()) {
+                Events probe(2);
+                NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));  // upload + warm
+                NOVA_HIP_CHECK(hipEventRecord(probe[0], stream_));
+                NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));
+                NOVA_HIP_CHECK(hipEventRecord(probe[1], stream_));
                 NOVA_HIP_CHECK(hipStreamSynchronize(stream_));
+                float probe_ms = 0;
+                NOVA_HIP_CHECK(hipEventElapsedTime(&probe_ms, probe[0], probe[1]));
                 (void)hipGraphExecDestroy(exec);
-                (void)hipGraphDestroy(graph);
-                r.mode = "graph";
-                r.calls_per_replay = calls;
-                collect(r, ev, calls);
-                return;
+                exec = nullptr;
+                const int calls = std::clamp(
+                    static_cast<int>(std::ceil(200.0 * kProbeCalls / std::max(probe_ms * 1000.0, 1.0))), 1,
+                    max_calls_per_replay_);
+                why = capture_graph(launch, calls, exec);
+                if (why.empty()) {
+                    for (int i = 0; i < 2; ++i) NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));  // upload + warm
+                    for (int rep = 0; rep < reps_; ++rep) {
+                        NOVA_HIP_CHECK(hipEventRecord(ev[2 * rep], stream_));
+                        NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));
+                        NOVA_HIP_CHECK(hipEventRecord(ev[2 * rep + 1], stream_));
+                    }
+                    NOVA_HIP_CHECK(hipStreamSynchronize(stream_));
+                    (void)hipGraphExecDestroy(exec);
+                    r.mode = "graph";
+                    r.calls_per_replay = calls;
+                    collect(r, ev, calls);
+                    return;
+                }
             }
             // Capture is not possible for this call (the vendor may allocate or synchronize inside): say so, time eagerly.
-            (void)hipGetLastError();
-            if (exec) (void)hipGraphExecDestroy(exec);
-            if (graph) (void)hipGraphDestroy(graph);
-            r.mode_note = !capture_error.empty() ? "graph capture failed: " + capture_error
-                          : end != hipSuccess      ? status_text(end, "stream capture")
-                                                   : status_text(inst, "graph instantiate");
+            r.mode_note = why;
         }
         for (int rep = 0; rep < reps_; ++rep) {
             NOVA_HIP_CHECK(hipEventRecord(ev[2 * rep], stream_));

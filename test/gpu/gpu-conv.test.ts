@@ -273,7 +273,10 @@ describe.skipIf(gpuKind === undefined)(`GPU conv2d on ${gpuInfo?.device ?? 'no d
     });
 
     it('the event loop keeps running while the GPU works', async () => {
-      const c = cases[4]!; // 64×56×56 → 64
+      // 64×56×56 → 64 at N = 8: each call's GPU work (~0.5 ms direct) well above the ~45 µs its start takes on the JS
+      // thread. At N = 1 (63 µs a call on an H100) the 64 calls took 1.3–7.5 ms to start and the GPU finished 4 ms
+      // later; under vitest they sometimes were all done before the loop's first turn (2 of 8 runs saw no tick).
+      const c = { ...cases[4]!, n: 8 };
       const data = makeData(c, 12000);
       const x = await device.tensor(data.x, { shape: data.xShape, layout: c.layout });
       const w = await device.tensor(data.filter, { shape: data.filterShape, layout: c.filterLayout });
