@@ -273,13 +273,15 @@ describe.skipIf(gpuKind === undefined)(`GPU conv2d on ${gpuInfo?.device ?? 'no d
     });
 
     it('the event loop keeps running while the GPU works', async () => {
-      // 64×56×56 → 64 at N = 8: each call's GPU work (~0.5 ms direct) well above the ~45 µs its start takes on the JS
-      // thread. At N = 1 (63 µs a call on an H100) the 64 calls took 1.3–7.5 ms to start and the GPU finished 4 ms
-      // later; under vitest they sometimes were all done before the loop's first turn (2 of 8 runs saw no tick).
+      // 64×56×56 → 64 at N = 8 (~0.5 ms of GPU work a call), after one call that warms the path up: the first calls of a
+      // process start slowly on the JS thread (64 calls at N = 1 took 7.5 ms to start the first time, 1.3–2 ms later,
+      // H100), and cold they sometimes outlasted the GPU work, so that every call was done at its first poll and the
+      // loop never turned (4 of 14 runs of this test alone saw no tick, at N = 1 and at N = 8).
       const c = { ...cases[4]!, n: 8 };
       const data = makeData(c, 12000);
       const x = await device.tensor(data.x, { shape: data.xShape, layout: c.layout });
       const w = await device.tensor(data.filter, { shape: data.filterShape, layout: c.filterLayout });
+      (await device.conv2d(x, w, { padding: 1, algorithm: 'direct' })).output.dispose();
       let ticks = 0;
       const timer = setInterval(() => ticks++, 0);
       try {
