@@ -266,8 +266,9 @@ private:
         try {
             if (t.vendor) {
                 std::string reason;
-                std::unique_ptr<VendorConv> conv =
-                    make_vendor_conv(shape_, nchw_, x_[0].get(), w_[0].get(), y_[0].get(), stream_, reason);
+                std::vector<ConvBuffers> sets;
+                for (int s = 0; s < sets_; ++s) sets.push_back({x_[s].get(), w_[s].get(), y_[s].get()});
+                std::unique_ptr<VendorConv> conv = make_vendor_conv(shape_, nchw_, sets, stream_, reason);
                 if (!conv) {
                     r.reason = reason;
                     return r;

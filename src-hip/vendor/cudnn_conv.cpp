@@ -210,9 +210,11 @@ public:
         if (workspace_) (void)hipFree(workspace_);
     }
 
-    bool init(const ConvShape& s, bool nchw, const void* x, const void* w, void* y, hipStream_t stream,
+    bool init(const ConvShape& s, bool nchw, const std::vector<ConvBuffers>& sets, hipStream_t stream,
               std::string& reason) {
         stream_ = stream;
+        const void *x = sets.at(0).x, *w = sets.at(0).w;
+        void* y = sets.at(0).y;
         const int format = nchw ? kCudnnTensorNchw : kCudnnTensorNhwc;
         if (!check(api.SetStream(handle, stream), "cudnnSetStream", reason) ||
             !check(api.CreateTensorDescriptor(&x_desc_), "cudnnCreateTensorDescriptor", reason) ||
@@ -258,7 +260,9 @@ public:
         // FindEx's own timing still picks a slow algorithm now and then (ESRGAN 64→32 at 128², batch 1, H200:
         // IMPLICIT_GEMM default-math at 117 µs where PyTorch's cuDNN took 6.5 µs), and its four fastest were not always
         // enough either (DenseNet-161 192→48 56², batch 1, H100: 226 µs where PyTorch's cuDNN took 7.4; bench/NOTES.md).
-        // So every successful candidate is timed again here, warm, on these buffers: one call each first, then in full
+        // So every successful candidate is timed again here, its calls rotating over the bench's buffer sets as the
+        // final timing's do (timed warm on one set, a graph-API engine read 10.4 µs on ESRGAN 160→32 batch 1 and 14.0 in
+        // the final timing, where PyTorch's cuDNN took 11.7; H100, bench/NOTES.md): one call each first, then in full
         // those within twice the fastest of those calls and the fastest of each kind (one call can be off by more
         // than 2×: DenseNet-161 7², batch 1, H200, kept a default-math algorithm at 76 µs where PyTorch's cuDNN took
         // 8.0, bench/NOTES.md v31). cuDNN's heuristic picks join FindEx's, and so do the execution plans of the graph
@@ -303,7 +307,7 @@ public:
         std::vector<bool> eager(candidates.size(), false);  // a finalist's calls could not be captured
         const auto time_or_skip = [&](size_t i, int warmup, int timed, bool graph, float& ms) {
             bool graphed = false;
-            if (time_candidate(candidates[i], x, w, y, warmup, timed, graph, ms, graphed, reason)) {
+            if (time_candidate(candidates[i], sets, warmup, timed, graph, ms, graphed, reason)) {
                 if (graph && !graphed) eager[i] = true;
                 return true;
             }
@@ -330,13 +334,14 @@ public:
         for (int round = 0; round < kFinalRounds; ++round)
             for (size_t i : finalists) {
                 float ms = 0;
-                if (!time_or_skip(i, 3, 10, true, ms)) return false;
+                if (!time_or_skip(i, 3, static_cast<int>(std::max<size_t>(10, sets.size())), true, ms)) return false;
                 fastest_round[i] = std::min(fastest_round[i], ms);
             }
         const Candidate* best = nullptr;
         float best_ms = std::numeric_limits<float>::infinity();
         selection_ = std::to_string(candidates.size()) + " candidates" + engines_note + "; finalists, fastest of " +
-                     std::to_string(kFinalRounds) + " rounds of 10 graph-replayed calls:";
+                     std::to_string(kFinalRounds) + " rounds of " + std::to_string(std::max<size_t>(10, sets.size())) +
+                     " graph-replayed calls over " + std::to_string(sets.size()) + " buffer sets:";
         for (size_t i : finalists) {
             if (fastest_round[i] < best_ms) best = &candidates[i], best_ms = fastest_round[i];
             const std::string time = std::isinf(fastest_round[i]) ? "failed" : microseconds(fastest_round[i]);
@@ -531,20 +536,24 @@ private:
     // `graph`, those calls captured into one CUDA graph and replayed, as the bench times the chosen one: one after
     // the other, at batch 1 the calls measure the host's launch rate (32–101 µs a call on an H100 against 5–15 µs of
     // GPU time, bench/NOTES.md). Where capture fails the calls run eagerly and `graphed` says so.
-    bool time_candidate(const Candidate& candidate, const void* x, const void* w, void* y, int warmup, int timed,
+    bool time_candidate(const Candidate& candidate, const std::vector<ConvBuffers>& sets, int warmup, int timed,
                         bool graph, float& ms, bool& graphed, std::string& reason) {
         if (candidate.plan == SIZE_MAX &&
             !check(api.SetConvolutionMathType(conv_desc_, candidate.math_type), "cudnnSetConvolutionMathType", reason))
             return false;
+        const auto call = [&](int i, std::string& error) {
+            const ConvBuffers& b = sets[static_cast<size_t>(i) % sets.size()];
+            return forward(candidate, b.x, b.w, b.y, error);
+        };
         for (int i = 0; i < warmup; ++i)
-            if (!forward(candidate, x, w, y, reason)) return false;
+            if (!call(i, reason)) return false;
         hipGraphExec_t exec = nullptr;
         if (graph) {
             hipGraph_t captured = nullptr;
             std::string ignored;
             NOVA_HIP_CHECK(hipStreamBeginCapture(stream_, hipStreamCaptureModeThreadLocal));
             bool enqueued = true;
-            for (int i = 0; i < timed && enqueued; ++i) enqueued = forward(candidate, x, w, y, ignored);
+            for (int i = 0; i < timed && enqueued; ++i) enqueued = call(i, ignored);
             const hipError_t end = hipStreamEndCapture(stream_, &captured);
             if (!enqueued || end != hipSuccess || hipGraphInstantiateWithFlags(&exec, captured, 0) != hipSuccess) {
                 (void)hipGetLastError();
@@ -562,7 +571,7 @@ private:
         if (graphed)
             NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));
         else
-            for (int i = 0; ok && i < timed; ++i) ok = forward(candidate, x, w, y, reason);
+            for (int i = 0; ok && i < timed; ++i) ok = call(i, reason);
         if (ok) {
             NOVA_HIP_CHECK(hipEventRecord(events[1], stream_));
             NOVA_HIP_CHECK(hipEventSynchronize(events[1]));
@@ -604,7 +613,7 @@ VendorLibrary vendor_library(hipStream_t stream) {
     return library;
 }
 
-std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const void* x, const void* w, void* y,
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<ConvBuffers>& sets,
                                              hipStream_t stream, std::string& reason) {
     std::lock_guard<std::mutex> lock(api_mutex);
     load(stream);
@@ -613,7 +622,7 @@ std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, 
         return nullptr;
     }
     auto conv = std::make_unique<CudnnConv>();
-    if (!conv->init(shape, nchw, x, w, y, stream, reason)) return nullptr;
+    if (!conv->init(shape, nchw, sets, stream, reason)) return nullptr;
     return conv;
 }
 

@@ -232,7 +232,7 @@ VendorLibrary vendor_library(hipStream_t stream) {
     return library;
 }
 
-std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const void* x, const void* w, void* y,
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<ConvBuffers>& sets,
                                              hipStream_t stream, std::string& reason) {
     std::lock_guard<std::mutex> lock(api_mutex);
     load(stream);
@@ -241,7 +241,7 @@ std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, 
         return nullptr;
     }
     auto conv = std::make_unique<MiopenConv>();
-    if (!conv->init(shape, nchw, x, w, y, stream, reason)) return nullptr;
+    if (!conv->init(shape, nchw, sets.at(0).x, sets.at(0).w, sets.at(0).y, stream, reason)) return nullptr;
     return conv;
 }
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "../compat/hip_compat.hpp"
 #include "../direct/launch.hpp"
@@ -34,10 +35,18 @@ public:
     virtual bool run(const void* x, const void* w, void* y, std::string& error) = 0;
 };
 
-// Runs the library's search (cuDNN FindEx / MIOpen Find, which time the candidates on these very buffers) and
-// returns a ready convolution, or nullptr with `reason` set. `nchw` selects NCHW activations and KCRS filters
+// One set of a convolution's buffers.
+struct ConvBuffers {
+    const void* x;
+    const void* w;
+    void* y;
+};
+
+// Runs the library's search (cuDNN FindEx / MIOpen Find, which time the candidates on the first buffer set) and
+// returns a ready convolution, or nullptr with `reason` set. cuDNN's candidates are then timed again with their calls
+// rotating over all the sets, as the bench times the chosen one. `nchw` selects NCHW activations and KCRS filters
 // instead of NHWC / KRSC. fp16 data, fp32 accumulation, cross-correlation.
-std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const void* x, const void* w, void* y,
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<ConvBuffers>& sets,
                                              hipStream_t stream, std::string& reason);
 
 }  // namespace nova
