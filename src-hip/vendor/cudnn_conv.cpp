@@ -330,17 +330,18 @@ public:
             if (!std::isinf(screened[i]) && (screened[i] <= 2 * fastest_screened || fastest_of_its_kind(i)))
                 finalists.push_back(i);
         constexpr int kFinalRounds = 3;
+        const int round_calls = static_cast<int>(std::max<size_t>(10, sets.size()));  // every buffer set once at least
         std::vector<float> fastest_round(candidates.size(), std::numeric_limits<float>::infinity());
         for (int round = 0; round < kFinalRounds; ++round)
             for (size_t i : finalists) {
                 float ms = 0;
-                if (!time_or_skip(i, 3, static_cast<int>(std::max<size_t>(10, sets.size())), true, ms)) return false;
+                if (!time_or_skip(i, 3, round_calls, true, ms)) return false;
                 fastest_round[i] = std::min(fastest_round[i], ms);
             }
         const Candidate* best = nullptr;
         float best_ms = std::numeric_limits<float>::infinity();
         selection_ = std::to_string(candidates.size()) + " candidates" + engines_note + "; finalists, fastest of " +
-                     std::to_string(kFinalRounds) + " rounds of " + std::to_string(std::max<size_t>(10, sets.size())) +
+                     std::to_string(kFinalRounds) + " rounds of " + std::to_string(round_calls) +
                      " graph-replayed calls over " + std::to_string(sets.size()) + " buffer sets:";
         for (size_t i : finalists) {
             if (fastest_round[i] < best_ms) best = &candidates[i], best_ms = fastest_round[i];
