@@ -266,7 +266,7 @@ private:
         try {
             if (t.vendor) {
                 std::string reason;
-                std::vector<ConvBuffers> sets;
+                std::vector<VendorBuffers> sets;
                 for (int s = 0; s < sets_; ++s) sets.push_back({x_[s].get(), w_[s].get(), y_[s].get()});
                 std::unique_ptr<VendorConv> conv = make_vendor_conv(shape_, nchw_, sets, stream_, reason);
                 if (!conv) {

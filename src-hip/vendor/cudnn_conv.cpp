@@ -210,7 +210,7 @@ public:
         if (workspace_) (void)hipFree(workspace_);
     }
 
-    bool init(const ConvShape& s, bool nchw, const std::vector<ConvBuffers>& sets, hipStream_t stream,
+    bool init(const ConvShape& s, bool nchw, const std::vector<VendorBuffers>& sets, hipStream_t stream,
               std::string& reason) {
         stream_ = stream;
         const void *x = sets.at(0).x, *w = sets.at(0).w;
@@ -537,13 +537,13 @@ private:
     // `graph`, those calls captured into one CUDA graph and replayed, as the bench times the chosen one: one after
     // the other, at batch 1 the calls measure the host's launch rate (32–101 µs a call on an H100 against 5–15 µs of
     // GPU time, bench/NOTES.md). Where capture fails the calls run eagerly and `graphed` says so.
-    bool time_candidate(const Candidate& candidate, const std::vector<ConvBuffers>& sets, int warmup, int timed,
+    bool time_candidate(const Candidate& candidate, const std::vector<VendorBuffers>& sets, int warmup, int timed,
                         bool graph, float& ms, bool& graphed, std::string& reason) {
         if (candidate.plan == SIZE_MAX &&
             !check(api.SetConvolutionMathType(conv_desc_, candidate.math_type), "cudnnSetConvolutionMathType", reason))
             return false;
         const auto call = [&](int i, std::string& error) {
-            const ConvBuffers& b = sets[static_cast<size_t>(i) % sets.size()];
+            const VendorBuffers& b = sets[static_cast<size_t>(i) % sets.size()];
             return forward(candidate, b.x, b.w, b.y, error);
         };
         for (int i = 0; i < warmup; ++i)
@@ -614,7 +614,7 @@ VendorLibrary vendor_library(hipStream_t stream) {
     return library;
 }
 
-std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<ConvBuffers>& sets,
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<VendorBuffers>& sets,
                                              hipStream_t stream, std::string& reason) {
     std::lock_guard<std::mutex> lock(api_mutex);
     load(stream);

@@ -232,7 +232,7 @@ VendorLibrary vendor_library(hipStream_t stream) {
     return library;
 }
 
-std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<ConvBuffers>& sets,
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<VendorBuffers>& sets,
                                              hipStream_t stream, std::string& reason) {
     std::lock_guard<std::mutex> lock(api_mutex);
     load(stream);

@@ -35,8 +35,8 @@ public:
     virtual bool run(const void* x, const void* w, void* y, std::string& error) = 0;
 };
 
-// One set of a convolution's buffers.
-struct ConvBuffers {
+// One set of a convolution's buffers (the bench rotates over several).
+struct VendorBuffers {
     const void* x;
     const void* w;
     void* y;
@@ -46,7 +46,7 @@ struct ConvBuffers {
 // returns a ready convolution, or nullptr with `reason` set. cuDNN's candidates are then timed again with their calls
 // rotating over all the sets, as the bench times the chosen one. `nchw` selects NCHW activations and KCRS filters
 // instead of NHWC / KRSC. fp16 data, fp32 accumulation, cross-correlation.
-std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<ConvBuffers>& sets,
+std::unique_ptr<VendorConv> make_vendor_conv(const ConvShape& shape, bool nchw, const std::vector<VendorBuffers>& sets,
                                              hipStream_t stream, std::string& reason);
 
 }  // namespace nova
