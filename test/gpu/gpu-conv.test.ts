@@ -273,9 +273,9 @@ describe.skipIf(gpuKind === undefined)(`GPU conv2d on ${gpuInfo?.device ?? 'no d
     });
 
     it('the event loop keeps running while the GPU works', async () => {
-      // 64×56×56 → 64 at N = 8 (~0.5 ms of GPU work a call), after one call that warms the path up: the first calls of a
-      // process start slowly on the JS thread (64 calls at N = 1 took 7.5 ms to start the first time, 1.3–2 ms later,
-      // H100), and cold they sometimes outlasted the GPU work, so that every call was done at its first poll and the
+      // 64×56×56 → 64 at N = 8, after one call that warms the path up: the first calls of a process start slowly on the
+      // JS thread (H100, N = 8: 64 calls took 21–31 ms to start cold, 3.6–3.9 ms warm, all done 10–11 ms after the
+      // start), and cold they sometimes outlasted the GPU work, so that every call was done at its first poll and the
       // loop never turned (4 of 14 runs of this test alone saw no tick, at N = 1 and at N = 8).
       const c = { ...cases[4]!, n: 8 };
       const data = makeData(c, 12000);
