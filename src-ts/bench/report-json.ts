@@ -135,7 +135,8 @@ export function writeJson(report: BenchReport, path: string): void {
 
 /**
  * One report from several runs of the same build on the same card (e.g. one process per suite, so a crash in one
- * cannot lose the others): rows concatenated, the first header kept with every run's suites. Refuses to mix cards.
+ * cannot lose the others): rows concatenated, the first header kept with every run's suites and batches. Refuses to
+ * mix cards.
  */
 export function concatReports(reports: readonly BenchReport[]): BenchReport {
   if (reports.length === 0) throw new RangeError('Expected at least one report to concatenate');
@@ -152,6 +153,10 @@ export function concatReports(reports: readonly BenchReport[]): BenchReport {
     header: {
       ...first.header,
       suites: [...new Map(reports.flatMap((r) => r.header.suites).map((s) => [s.suite, s])).values()],
+      options: {
+        ...first.header.options,
+        batches: [...new Set(reports.flatMap((r) => r.header.options.batches))].sort((x, y) => x - y),
+      },
     },
     rows: reports.flatMap((r) => r.rows),
   };

@@ -187,6 +187,13 @@ describe('bench() with a fake GPU native', async () => {
     const both = concatReports([a, b]);
     expect(both.rows).toHaveLength(report.rows.length);
     expect(both.header.suites.map((s) => s.suite)).toEqual(['resnet50', 'esrgan']);
+    // One process per batch (run-on-device.sh): the header names every batch, not the first run's.
+    const byBatch = (batch: number) => ({
+      header: { ...report.header, options: { ...report.header.options, batches: [batch] } },
+      rows: report.rows.filter((r) => r.batch === batch),
+    });
+    expect(concatReports([byBatch(2), byBatch(1)]).header.options.batches).toEqual([1, 2]);
+    expect(reportMarkdown(concatReports([byBatch(2), byBatch(1)]))).toContain('batches 1, 2;');
     expect(() => concatReports([a, { ...b, header: { ...b.header, card: 'Other GPU' } }])).toThrow(/one card and commit/);
   });
 });
