@@ -3,9 +3,10 @@
 // of non-finite outputs (outputs are poisoned with NaN first) and the outputs at sampled indices for the accuracy
 // check done in TypeScript against a float64 reference. vendorInfo() → which vendor library loads, or why not.
 //
-// Method (bench/README.md): inputs, filters and outputs are rotated over several buffer sets so that L2 (50 MB on an
-// H100) does not hold the working set between calls; warm-up calls first; then either CUDA/HIP graphs of G calls
-// replayed `reps` times (per-call time = replay / G, launch gaps gone), or one event pair per eager call.
+// Method (bench/README.md): inputs, filters and outputs are rotated over enough buffer sets to exceed 3× L2 (50 MB on an
+// H100), so that no call finds its operands in L2; warm-up calls first; then either CUDA/HIP graphs of G calls, G a
+// multiple of the sets so every replay cycles through all of them, replayed `reps` times (per-call time = replay / G,
+// launch gaps gone), or one event pair per eager call.
 #include "vendor_exports.hpp"
 
 #include <algorithm>
@@ -119,6 +120,7 @@ protected:
         Napi::Object out = Napi::Object::New(env);
         out.Set("rotation", Napi::Number::New(env, static_cast<double>(sets_)));
         out.Set("bytesPerSet", Napi::Number::New(env, static_cast<double>(set_bytes_)));
+        out.Set("l2Bytes", Napi::Number::New(env, static_cast<double>(l2_bytes_)));
         Napi::Array list = Napi::Array::New(env, results_.size());
         for (size_t i = 0; i < results_.size(); ++i) {
             const TargetResult& r = results_[i];
@@ -236,12 +238,15 @@ private:
             (void)hipGetLastError();
             l2 = 50 << 20;
         }
+        l2_bytes_ = static_cast<size_t>(l2);
         const size_t x_bytes = size_t(shape_.n) * shape_.c * shape_.h * shape_.w * 2;
         const size_t w_bytes = size_t(shape_.k) * shape_.c * 9 * 2;
         y_bytes_ = size_t(shape_.n) * shape_.k * shape_.out_h * shape_.out_w * 2;
         set_bytes_ = x_bytes + w_bytes + y_bytes_;
-        // Enough sets that their total is 3× L2, so each call reads from memory as a network layer would.
-        sets_ = rotate_ > 0 ? rotate_ : static_cast<int>(std::clamp<size_t>((3 * size_t(l2) + set_bytes_ - 1) / set_bytes_, 1, 16));
+        // Enough sets that their total is 3× L2, so each call reads from memory as a network layer would (a cap of 16
+        // sets left batch-1 layers of ≤ 1.6 MB a set in L2 until the twenty-fifth session, bench/NOTES.md).
+        sets_ = rotate_ > 0 ? rotate_
+                            : static_cast<int>(std::clamp<size_t>((3 * l2_bytes_ + set_bytes_ - 1) / set_bytes_, 1, kMaxAutoSets));
         for (int s = 0; s < sets_; ++s) {
             x_.emplace_back(x_bytes);
             w_.emplace_back(w_bytes);
@@ -413,9 +418,10 @@ private:
                 NOVA_HIP_CHECK(hipEventElapsedTime(&probe_ms, probe[0], probe[1]));
                 (void)hipGraphExecDestroy(exec);
                 exec = nullptr;
-                const int calls = std::clamp(
+                const int sized = std::clamp(
                     static_cast<int>(std::ceil(200.0 * kProbeCalls / std::max(probe_ms * 1000.0, 1.0))), 1,
                     max_calls_per_replay_);
+                const int calls = round_up_to_sets(sized);
                 why = capture_graph(launch, calls, exec);
                 if (why.empty()) {
                     for (int i = 0; i < 2; ++i) NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));  // upload + warm
@@ -475,9 +481,13 @@ private:
     std::vector<uint32_t> sample_index_;
     std::vector<Target> targets_;
 
+    // The sets a replay cycles through: a multiple of them, so that each replay starts on the set used longest ago.
+    int round_up_to_sets(int calls) const { return (calls + sets_ - 1) / sets_ * sets_; }
+
+    static constexpr size_t kMaxAutoSets = 4096;  // 3× L2 in sets of ≥ 37 KB; every suite layer's are ≥ 180 KB
     hipStream_t stream_ = nullptr;
     int sets_ = 1;
-    size_t set_bytes_ = 0, y_bytes_ = 0;
+    size_t set_bytes_ = 0, y_bytes_ = 0, l2_bytes_ = 0;
     std::vector<DeviceAlloc> x_, w_, y_;
     std::vector<uint16_t> host_y_;
     std::vector<TargetResult> results_;

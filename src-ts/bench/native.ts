@@ -26,7 +26,7 @@ export interface BenchConvArgs {
   warmup: number;
   reps: number;
   graph: boolean;
-  /** Upper bound of calls captured per graph replay (the native sizes G so a replay lasts ≥ ~200 µs). */
+  /** Upper bound of G as sized so a replay lasts ≥ ~200 µs; G is then rounded up to a multiple of the rotated sets. */
   callsPerReplay: number;
   /** Buffer sets to rotate over; 0 = enough for 3× the L2 cache. */
   rotate: number;
@@ -53,8 +53,10 @@ export interface BenchTargetResult {
 }
 
 export interface BenchConvResult {
+  /** Buffer sets the calls cycle through, bytes of one set (input + filter + output), and the device's L2 size. */
   rotation: number;
   bytesPerSet: number;
+  l2Bytes: number;
   results: BenchTargetResult[];
 }
 

@@ -50,6 +50,7 @@ export const ROW_FIELDS: Readonly<Record<string, readonly [Kind, boolean]>> = {
 };
 const OPTIONAL_ROW_FIELDS: Readonly<Record<string, readonly [Kind, boolean]>> = {
   vendor_selection: ['string', true],
+  rotation_bytes: ['number', true],
   peer_torch_eager_us: ['number', true],
   peer_torch_graph_us: ['number', true],
   peer_torch_compile_us: ['number', true],

@@ -86,8 +86,9 @@ const ACCURACY_CONVENTION =
   'the path says compensated; vendor: fp16 data, fp32 compute type).';
 const TIMING_METHOD =
   'GPU time from device events around the kernels only (vendor and ours alike, same buffers); input/filter/output ' +
-  'rotated over buffer sets totalling >= 3x L2; warm-up first; with graph=true G calls are captured in one graph and ' +
-  'replayed reps times (time per call = replay / G, G sized so a replay lasts >= ~200 us); median, p10, p90 over reps. ' +
+  'rotated over buffer sets totalling >= 3x L2 (rotation_bytes); warm-up first; with graph=true G calls are captured in ' +
+  'one graph and replayed reps times (time per call = replay / G, G sized so a replay lasts >= ~200 us, then rounded ' +
+  'up to a multiple of the sets so that every replay cycles through all of them); median, p10, p90 over reps. ' +
   'e2e_us: wall time of one `await plan.run(x)` from Node through the public API.';
 
 function resolve(o: BenchOptions): Resolved {
@@ -288,7 +289,7 @@ async function benchCase(
     if (algo === 'auto' && !autoTarget) {
       note = e instanceof Error ? `auto: ${e.message}` : e2eNote || 'auto needs the end-to-end run to learn its choice';
     }
-    return makeRow(base, algo, t ?? null, v ?? null, vendor, ref, e, note, e2eNote);
+    return makeRow(base, algo, t ?? null, v ?? null, vendor, ref, e, note, e2eNote, result.rotation * result.bytesPerSet);
   });
 }
 
@@ -302,6 +303,7 @@ function makeRow(
   e: EndToEndResult | Error | undefined,
   note: string | null,
   e2eNote: string,
+  rotationBytes: number,
 ): BenchRow {
   const flops = 2 * base.n * base.c * base.k * base.h * base.w * 9;
   const bytes = 2 * (base.n * base.c * base.h * base.w + base.k * base.c * 9 + base.n * base.k * base.h * base.w);
@@ -355,6 +357,7 @@ function makeRow(
     e2e_p10_us: e2eStats?.p10_us ?? null,
     e2e_p90_us: e2eStats?.p90_us ?? null,
     prepare_us: t?.ok && t.prepareUs > 0 ? t.prepareUs : null,
+    rotation_bytes: rotationBytes,
   };
 }
 

@@ -101,6 +101,9 @@ export interface BenchRow {
   readonly e2e_p90_us: number | null;
   /** One-time filter transform of our Winograd path, µs (not in ours_us). */
   readonly prepare_us: number | null;
+  /** Bytes of the buffer sets the timed calls cycle through (input + filter + output, raw, × sets); absent before
+   * the twenty-fifth session, whose runs capped the sets at 16 (bench/NOTES.md). */
+  readonly rotation_bytes?: number | null;
   /** PyTorch peer (bench/peer_torch.py), when merged: F.conv2d eager and graph-replayed, and torch.compile. */
   readonly peer_torch_eager_us?: number | null;
   readonly peer_torch_graph_us?: number | null;

@@ -36,7 +36,7 @@ function fakeNative(calls: BenchConvArgs[]): BenchNative {
         const selection = vendor ? '3 candidates; finalists, fastest of 3 rounds of 10 calls: IMPLICIT_PRECOMP_GEMM tensor-op 9.9 us' : undefined;
         return { label, ok: true, unsupported: false, algorithm: vendor ? 'IMPLICIT_PRECOMP_GEMM tensor-op' : `fused ${label}`, selection, mode: 'graph', callsPerReplay: 20, timesUs, prepareUs: label === 'vendor' ? 0 : 3, workspaceBytes: 0, nonFinite: 0, samples: exact };
       });
-      return { rotation: 4, bytesPerSet: 1000, results };
+      return { rotation: 4, bytesPerSet: 1000, l2Bytes: 1000, results };
     },
   };
 }
@@ -88,6 +88,7 @@ describe('bench() with a fake GPU native', async () => {
     expect(row.timing).toBe('graph×20');
     expect(row.e2e_us).toBe(40);
     expect(row.prepare_us).toBe(3);
+    expect(row.rotation_bytes).toBe(4 * 1000); // the sets the calls cycle through × bytes of a set
   });
 
   it("reports what 'auto' chose and what cannot run, with the reason", () => {

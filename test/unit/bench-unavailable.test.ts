@@ -55,6 +55,7 @@ describe('bench without a GPU', () => {
           return {
             rotation: 1,
             bytesPerSet: 0,
+            l2Bytes: 0,
             results: args.targets.map((label) =>
               label === 'vendor'
                 ? { label, ok: false, unsupported: false, reason: 'dlopen("libcudnn.so.9") failed', algorithm: '', mode: '' as const, callsPerReplay: 0, timesUs: new Float64Array(), prepareUs: 0, workspaceBytes: 0, nonFinite: 0, samples: new Uint16Array() }
