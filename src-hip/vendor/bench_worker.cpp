@@ -244,7 +244,7 @@ private:
         y_bytes_ = size_t(shape_.n) * shape_.k * shape_.out_h * shape_.out_w * 2;
         set_bytes_ = x_bytes + w_bytes + y_bytes_;
         // Enough sets that their total is 3× L2, so each call reads from memory as a network layer would (a cap of 16
-        // sets left batch-1 layers of ≤ 1.6 MB a set in L2 until the twenty-fifth session, bench/NOTES.md).
+        // sets left batch-1 layers of under ~3 MB a set in L2 until the twenty-fifth session, bench/NOTES.md).
         sets_ = rotate_ > 0 ? rotate_
                             : static_cast<int>(std::clamp<size_t>((3 * l2_bytes_ + set_bytes_ - 1) / set_bytes_, 1, kMaxAutoSets));
         for (int s = 0; s < sets_; ++s) {
@@ -421,7 +421,7 @@ private:
                 const int sized = std::clamp(
                     static_cast<int>(std::ceil(200.0 * kProbeCalls / std::max(probe_ms * 1000.0, 1.0))), 1,
                     max_calls_per_replay_);
-                const int calls = round_up_to_sets(sized);
+                const int calls = calls_through_every_set(sized, size_t(sets_));
                 why = capture_graph(launch, calls, exec);
                 if (why.empty()) {
                     for (int i = 0; i < 2; ++i) NOVA_HIP_CHECK(hipGraphLaunch(exec, stream_));  // upload + warm
@@ -481,10 +481,7 @@ private:
     std::vector<uint32_t> sample_index_;
     std::vector<Target> targets_;
 
-    // The sets a replay cycles through: a multiple of them, so that each replay starts on the set used longest ago.
-    int round_up_to_sets(int calls) const { return (calls + sets_ - 1) / sets_ * sets_; }
-
-    static constexpr size_t kMaxAutoSets = 4096;  // 3× L2 in sets of ≥ 37 KB; every suite layer's are ≥ 180 KB
+    static constexpr size_t kMaxAutoSets = 4096;  // 3× a 50 MB L2 in sets of ≥ 37 KB; every suite layer's are ≥ 180 KB
     hipStream_t stream_ = nullptr;
     int sets_ = 1;
     size_t set_bytes_ = 0, y_bytes_ = 0, l2_bytes_ = 0;

@@ -330,8 +330,7 @@ public:
             if (!std::isinf(screened[i]) && (screened[i] <= 2 * fastest_screened || fastest_of_its_kind(i)))
                 finalists.push_back(i);
         constexpr int kFinalRounds = 3;
-        // At least 10 calls, a multiple of the sets: the timed replay starts on the set its warm-up replay used longest ago.
-        const int round_calls = static_cast<int>((10 + sets.size() - 1) / sets.size() * sets.size());
+        const int round_calls = calls_through_every_set(10, sets.size());
         std::vector<float> fastest_round(candidates.size(), std::numeric_limits<float>::infinity());
         for (int round = 0; round < kFinalRounds; ++round)
             for (size_t i : finalists) {

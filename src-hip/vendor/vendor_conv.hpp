@@ -42,6 +42,12 @@ struct VendorBuffers {
     void* y;
 };
 
+// At least `calls` calls, rounded up to a multiple of the buffer sets, so that a graph of them, replayed, cycles
+// through every set and starts each replay on the set used longest ago.
+inline int calls_through_every_set(int calls, size_t sets) {
+    return static_cast<int>((static_cast<size_t>(calls) + sets - 1) / sets * sets);
+}
+
 // Runs the library's search (cuDNN FindEx / MIOpen Find, which time the candidates on the first buffer set) and
 // returns a ready convolution, or nullptr with `reason` set. cuDNN's candidates are then timed again with their calls
 // rotating over all the sets, as the bench times the chosen one. `nchw` selects NCHW activations and KCRS filters

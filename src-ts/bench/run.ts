@@ -13,7 +13,13 @@ import { readFileSync } from 'node:fs';
 import { packageRoot } from '../binding/load.js';
 import { makeConvData, referenceAt, relativeError, sampleIndices, type ConvData } from './data.js';
 import type { EndToEnd, EndToEndResult } from './e2e.js';
-import { loadBenchNative, type BenchNative, type BenchTarget, type BenchTargetResult } from './native.js';
+import {
+  loadBenchNative,
+  type BenchConvResult,
+  type BenchNative,
+  type BenchTarget,
+  type BenchTargetResult,
+} from './native.js';
 import { mergePeer, type PeerReport } from './peer.js';
 import { stderrProgress, type ProgressSink } from './progress.js';
 import { timeStats } from './stats.js';
@@ -289,7 +295,7 @@ async function benchCase(
     if (algo === 'auto' && !autoTarget) {
       note = e instanceof Error ? `auto: ${e.message}` : e2eNote || 'auto needs the end-to-end run to learn its choice';
     }
-    return makeRow(base, algo, t ?? null, v ?? null, vendor, ref, e, note, e2eNote, result.rotation * result.bytesPerSet);
+    return makeRow(base, algo, t ?? null, v ?? null, vendor, ref, e, note, e2eNote, result);
   });
 }
 
@@ -303,8 +309,9 @@ function makeRow(
   e: EndToEndResult | Error | undefined,
   note: string | null,
   e2eNote: string,
-  rotationBytes: number,
+  rotation: Pick<BenchConvResult, 'rotation' | 'bytesPerSet' | 'l2Bytes'>,
 ): BenchRow {
+  const rotationBytes = rotation.rotation * rotation.bytesPerSet;
   const flops = 2 * base.n * base.c * base.k * base.h * base.w * 9;
   const bytes = 2 * (base.n * base.c * base.h * base.w + base.k * base.c * 9 + base.n * base.k * base.h * base.w);
   const ours = t?.ok ? timeStats(t.timesUs) : null;
@@ -318,6 +325,9 @@ function makeRow(
     e instanceof Error ? `e2e: ${e.message}` : null,
     !e && e2eNote ? e2eNote : null,
     t?.ok && t.nonFinite > 0 ? `${t.nonFinite} non-finite outputs` : null,
+    rotationBytes < 3 * rotation.l2Bytes
+      ? `rotated over ${(rotationBytes / 2 ** 20).toFixed(1)} MB only, less than 3× L2: operands may be in cache`
+      : null,
   ].filter((x): x is string => !!x);
   const status = t?.ok ? 'ok' : t?.unsupported ? 'unsupported' : 'error';
   const vendorAlgo = v?.ok

@@ -17,7 +17,7 @@ import { toHalfBits } from '../../src-ts/util/fp16.js';
 /** GPU times in µs a fake card would give: vendor 10, F6 5, F4 6, F2 8, direct 20; F8 "not built". */
 const FAKE_US: Record<string, number> = { vendor: 10, 'winograd-f6': 5, 'winograd-f4': 6, 'winograd-f2': 8, direct: 20 };
 
-function fakeNative(calls: BenchConvArgs[]): BenchNative {
+function fakeNative(calls: BenchConvArgs[], l2Bytes = 1000): BenchNative {
   return {
     platform: 'cuda',
     deviceInfo: () => ({ name: 'Fake H100', driverVersion: '13.0', runtimeVersion: '13.0' }),
@@ -36,7 +36,7 @@ function fakeNative(calls: BenchConvArgs[]): BenchNative {
         const selection = vendor ? '3 candidates; finalists, fastest of 3 rounds of 10 calls: IMPLICIT_PRECOMP_GEMM tensor-op 9.9 us' : undefined;
         return { label, ok: true, unsupported: false, algorithm: vendor ? 'IMPLICIT_PRECOMP_GEMM tensor-op' : `fused ${label}`, selection, mode: 'graph', callsPerReplay: 20, timesUs, prepareUs: label === 'vendor' ? 0 : 3, workspaceBytes: 0, nonFinite: 0, samples: exact };
       });
-      return { rotation: 4, bytesPerSet: 1000, l2Bytes: 1000, results };
+      return { rotation: 4, bytesPerSet: 1000, l2Bytes, results };
     },
   };
 }
@@ -89,6 +89,24 @@ describe('bench() with a fake GPU native', async () => {
     expect(row.e2e_us).toBe(40);
     expect(row.prepare_us).toBe(3);
     expect(row.rotation_bytes).toBe(4 * 1000); // the sets the calls cycle through × bytes of a set
+    expect(row.note ?? '').not.toContain('3× L2');
+  });
+
+  it('says so on every row where the rotation is less than 3× L2', async () => {
+    const small = await bench({
+      suites: ['resnet50'],
+      layers: ['512x7'],
+      batches: [1],
+      algorithms: ['winograd-f6'],
+      reps: 3,
+      samples: 16,
+      e2eReps: 0,
+      progress: false,
+      native: fakeNative([], 2000), // 4 sets × 1000 bytes against 3 × 2000
+      endToEnd: fakeE2e,
+    });
+    expect(small.rows).toHaveLength(1);
+    expect(small.rows[0]!.note).toContain('less than 3× L2');
   });
 
   it("reports what 'auto' chose and what cannot run, with the reason", () => {
