@@ -1,7 +1,7 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
-// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6 [--layer NAME]] [--tile-order 1..5]
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6[,sweep] [--layer NAME]] [--tile-order 1..5]
 //                  [--no-overlap] [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter] [--no-persistent]
 //                  [--profile M [--profile-shape N,C,HW,K]] [--host-timing [--layer NAME]]
 #include <algorithm>
@@ -251,11 +251,13 @@ float median(std::vector<float> v) {
 }
 
 // Median over `reps` of the time per launch of 20 back-to-back launches between two events (so launch latency
-// hides behind the previous kernel, as in a CUDA graph), after warm-up, rotating among input buffers.
+// hides behind the previous kernel, as in a CUDA graph), after warm-up; launch(i) runs on operand set i, the sets taken
+// in turn across reps so that each is used again only after all the others.
 template <class Launch>
-float time_us(Launch&& launch, int buffers, int reps) {
+float time_us(Launch&& launch, int sets, int reps) {
   constexpr int kBatch = 20;
-  for (int i = 0; i < 5; ++i) NOVA_HIP_CHECK(launch(i % buffers));
+  int next = 0;
+  for (int i = 0; i < std::max(5, sets); ++i) NOVA_HIP_CHECK(launch(next++ % sets));
   NOVA_HIP_CHECK(hipDeviceSynchronize());
   hipEvent_t start, stop;
   NOVA_HIP_CHECK(hipEventCreate(&start));
@@ -263,7 +265,7 @@ float time_us(Launch&& launch, int buffers, int reps) {
   std::vector<float> times;
   for (int i = 0; i < reps; ++i) {
     NOVA_HIP_CHECK(hipEventRecord(start, nullptr));
-    for (int j = 0; j < kBatch; ++j) NOVA_HIP_CHECK(launch(j % buffers));
+    for (int j = 0; j < kBatch; ++j) NOVA_HIP_CHECK(launch(next++ % sets));
     NOVA_HIP_CHECK(hipEventRecord(stop, nullptr));
     NOVA_HIP_CHECK(hipEventSynchronize(stop));
     float ms = 0;
@@ -274,6 +276,53 @@ float time_us(Launch&& launch, int buffers, int reps) {
   NOVA_HIP_CHECK(hipEventDestroy(stop));
   return median(times);
 }
+
+// The operands of the timing tables: input, filter (prepared for F(m,3), raw for the direct kernel) and output in
+// enough sets to total 3× L2, as the bench rotates them (bench/README.md), so that a timed launch reads its operands
+// from device memory as a network's layer does. Until the twenty-sixth session the tables rotated 4 inputs over one
+// filter, and a batch-1 layer's operands stayed in L2.
+class TimingSets {
+ public:
+  TimingSets(const ConvShape& s, int m, std::mt19937_64& rng) {
+    const size_t x_bytes = static_cast<size_t>(s.n) * s.h * s.w * s.c * 2;
+    const size_t y_bytes = static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2;
+    const size_t f_bytes = static_cast<size_t>(s.k) * 9 * s.c * 2;
+    const size_t filter_bytes = m != 0 ? nova::wino_filter_bytes(s, m, false) : f_bytes;
+    int l2 = 0;
+    NOVA_HIP_CHECK(hipDeviceGetAttribute(&l2, hipDeviceAttributeL2CacheSize, 0));
+    const size_t set_bytes = x_bytes + y_bytes + filter_bytes;
+    count_ = static_cast<int>(std::clamp<size_t>((3 * static_cast<size_t>(l2) + set_bytes - 1) / set_bytes, 2, 4096));
+    bytes_ = set_bytes * count_;
+    const auto x = random_halves(x_bytes / 2, rng);
+    DeviceBuffer raw(f_bytes);
+    raw.upload(random_halves(f_bytes / 2, rng, 0.05));
+    for (int i = 0; i < count_; ++i) {
+      x_.push_back(std::make_unique<DeviceBuffer>(x_bytes));
+      x_.back()->upload(x);
+      y_.push_back(std::make_unique<DeviceBuffer>(y_bytes));
+      filter_.push_back(std::make_unique<DeviceBuffer>(filter_bytes));
+      if (m != 0)
+        NOVA_HIP_CHECK(nova::wino_prepare_filter(raw.ptr, filter_.back()->ptr, s, m, false, nullptr));
+      else
+        NOVA_HIP_CHECK(hipMemcpy(filter_.back()->ptr, raw.ptr, f_bytes, hipMemcpyDeviceToDevice));
+    }
+    bias_ = std::make_unique<DeviceBuffer>(s.k * 2);
+    bias_->upload(random_halves(s.k, rng));
+    NOVA_HIP_CHECK(hipDeviceSynchronize());
+  }
+  int count() const { return count_; }
+  size_t bytes() const { return bytes_; }
+  const DeviceBuffer& x(int i) const { return *x_[i]; }
+  const DeviceBuffer& filter(int i) const { return *filter_[i]; }
+  DeviceBuffer& y(int i) { return *y_[i]; }
+  const void* bias() const { return bias_->ptr; }
+
+ private:
+  int count_ = 0;
+  size_t bytes_ = 0;
+  std::vector<std::unique_ptr<DeviceBuffer>> x_, filter_, y_;
+  std::unique_ptr<DeviceBuffer> bias_;
+};
 
 // layer_filter: only the timing rows whose name contains it (all when empty).
 void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rng, const std::string& layer_filter) {
@@ -291,77 +340,66 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       {"densenet 192-48x14", 1, 192, 14, 48}, {"densenet 192-48x7", 1, 192, 7, 48},
       {"resnet50 512x7", 1, 512, 7, 512},
       {"esrgan 64-32x128", 1, 64, 128, 32},   {"esrgan 160-32x128", 1, 160, 128, 32},
+      {"esrgan 192-64x128", 1, 192, 128, 64}, {"esrgan 64-64x128", 1, 64, 128, 64},
       {"sd15 1280x8", 1, 1280, 8, 1280},
   };
-  std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, 4 rotating inputs)\n%-18s %3s", "layer", "N");
+  std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, operands rotated over >= 3x L2)\n"
+              "%-18s %3s", "layer", "N");
   for (const auto& v : variants) std::printf(" %10s", v.name.c_str());
-  std::printf(" %10s\n", "filterF6");
+  std::printf(" %10s %9s\n", "filterF6", "rotatedMB");
   for (const auto& L : layers) {
     if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
     const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
-    const size_t x_count = static_cast<size_t>(s.n) * s.h * s.w * s.c;
-    const size_t f_count = static_cast<size_t>(s.k) * 9 * s.c;
-    constexpr int kBuffers = 4;
-    std::vector<std::unique_ptr<DeviceBuffer>> xs;
-    for (int i = 0; i < kBuffers; ++i) {
-      xs.push_back(std::make_unique<DeviceBuffer>(x_count * 2));
-      xs.back()->upload(random_halves(x_count, rng));
-    }
-    DeviceBuffer f(f_count * 2), y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2), bias(s.k * 2);
-    f.upload(random_halves(f_count, rng, 0.05));
-    bias.upload(random_halves(s.k, rng));
     std::printf("%-18s %3d", L.name, L.n);
+    size_t rotated = 0;
     for (const auto& v : variants) {
-      std::unique_ptr<DeviceBuffer> u;
-      if (v.m != 0) {
-        u = std::make_unique<DeviceBuffer>(nova::wino_filter_bytes(s, v.m, v.compensated));
-        NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u->ptr, s, v.m, v.compensated, nullptr));
-        NOVA_HIP_CHECK(hipDeviceSynchronize());
-      }
+      TimingSets sets(s, v.m, rng);
+      rotated = std::max(rotated, sets.bytes());
       const float us = time_us(
           [&](int i) {
-            const hipError_t e = run_variant(v, s, *xs[i], f, u.get(), bias.ptr, y, true);
-            return e;
+            if (v.m == 0)
+              return nova::direct_conv2d_fp16_nhwc(sets.x(i).ptr, sets.filter(i).ptr, sets.bias(), sets.y(i).ptr, s,
+                                                   true, nullptr);
+            return nova::wino_conv2d_fp16_nhwc(sets.x(i).ptr, sets.filter(i).ptr, sets.bias(), sets.y(i).ptr, s, v.m,
+                                               true, v.compensated, nullptr, g_filter_state);
           },
-          kBuffers, 25);
+          sets.count(), 25);
       std::printf(" %10.1f", us);
       std::fflush(stdout);
     }
     {
-      DeviceBuffer u(nova::wino_filter_bytes(s, 6, false));
+      DeviceBuffer f(static_cast<size_t>(s.k) * 9 * s.c * 2), u(nova::wino_filter_bytes(s, 6, false));
+      f.upload(random_halves(f.bytes / 2, rng, 0.05));
       const float us =
           time_us([&](int) { return nova::wino_prepare_filter(f.ptr, u.ptr, s, 6, false, nullptr); }, 1, 5);
       std::printf(" %10.1f", us);
     }
-    std::printf("\n");
+    std::printf(" %9.0f\n", rotated / 1e6);
   }
-  // Each tile size with the channel split forced to 1, 2, 4, 8 blocks per cluster, and the launcher's choice.
+  // Each tile size timed above with the channel split forced to 1, 2, 4, 8 blocks per cluster, and the launcher's
+  // choice.
   if (!sweep) return;
+  std::vector<int> tiles;
+  for (const auto& v : variants)
+    if (v.m != 0 && !v.compensated) tiles.push_back(v.m);
   std::printf("\nSPLIT SWEEP (µs per call, same method)\n%-18s %3s", "layer", "N");
-  for (const int m : {2, 4, 6})
+  for (const int m : tiles)
     for (const char* split : {"s1", "s2", "s4", "s8", "auto"}) std::printf(" %6s", (std::string("F") + char('0' + m) + split).c_str());
   std::printf("\n");
   for (const auto& L : layers) {
+    if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
     const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
-    constexpr int kBuffers = 4;
-    std::vector<std::unique_ptr<DeviceBuffer>> xs;
-    for (int i = 0; i < kBuffers; ++i) {
-      xs.push_back(std::make_unique<DeviceBuffer>(static_cast<size_t>(s.n) * s.h * s.w * s.c * 2));
-      xs.back()->upload(random_halves(xs.back()->bytes / 2, rng));
-    }
-    DeviceBuffer f(static_cast<size_t>(s.k) * 9 * s.c * 2);
-    DeviceBuffer y(static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2), bias(s.k * 2);
-    f.upload(random_halves(f.bytes / 2, rng, 0.05));
-    bias.upload(random_halves(s.k, rng));
     std::printf("%-18s %3d", L.name, L.n);
-    for (const int m : {2, 4, 6}) {
-      DeviceBuffer u(nova::wino_filter_bytes(s, m, false));
-      NOVA_HIP_CHECK(nova::wino_prepare_filter(f.ptr, u.ptr, s, m, false, nullptr));
+    for (const int m : tiles) {
+      TimingSets sets(s, m, rng);
       for (const int split : {1, 2, 4, 8, 0}) {
         nova::wino_force_c_split(split);
         const float us = time_us(
-            [&](int i) { return nova::wino_conv2d_fp16_nhwc(xs[i]->ptr, u.ptr, bias.ptr, y.ptr, s, m, true, false, nullptr); },
-            kBuffers, 15);
+            [&](int i) {
+              return nova::wino_conv2d_fp16_nhwc(sets.x(i).ptr, sets.filter(i).ptr, sets.bias(), sets.y(i).ptr, s, m,
+                                                 true, false, nullptr);
+            },
+            sets.count(), 15);
         std::printf(" %6.1f", us);
         std::fflush(stdout);
       }
@@ -439,8 +477,8 @@ int main(int argc, char** argv) {
   // --profile M: run F(M,3) once (after one warm-up) on SD1.5 640x32 N=32 (or --profile-shape N,C,HW,K), for a
   // profiler.
   int profile_shape[4] = {32, 640, 32, 640};
-  // --timing-only F2,F6: only the TIMING table, only those variants (device time is scarce; the table's direct and
-  // compensated columns take most of it).
+  // --timing-only F2,F6[,sweep]: only the TIMING table (and with sweep the SPLIT SWEEP), only those variants (device
+  // time is scarce; the table's direct and compensated columns take most of it).
   std::string timing_only, layer_filter;
   bool host_timing_only = false;  // --host-timing [--layer NAME]: only the HOST TIMING table
   uint64_t seed = 20261126;
@@ -508,7 +546,7 @@ int main(int argc, char** argv) {
       std::vector<Variant> chosen;
       for (const auto& v : variants)
         if (("," + timing_only + ",").find("," + v.name + ",") != std::string::npos) chosen.push_back(v);
-      bench(chosen, false, rng, layer_filter);
+      bench(chosen, ("," + timing_only + ",").find(",sweep,") != std::string::npos, rng, layer_filter);
       return 0;
     }
     std::uniform_int_distribution<int> pick(0, 1 << 30);
