@@ -8,7 +8,8 @@
 #
 #   bash bench/ab-on-device.sh base=path/to/nova_gpu.node new=other/nova_gpu.node [...]
 #
-# env: BATCHES (1,32), SUITES (every suite), ALGO (auto), ROUNDS (2), OUT (./ab-out: per-run JSON and logs, ab.txt).
+# env: BATCHES (1,32), SUITES (every suite), LAYERS (every layer of those; e.g. 64x56,256x14), ALGO (auto), ROUNDS
+# (2), OUT (./ab-out: per-run JSON and logs, ab.txt).
 # Expects what run-on-device.sh expects (dist/, .carry/bench/node.xz) and the CPU addon (build/Release/nova_cpu.node,
 # the float64 reference of the accuracy column).
 set -u -o pipefail
@@ -28,7 +29,7 @@ for r in $(seq 1 "$rounds"); do
     t0=$SECONDS
     NOVA_GPU_ADDON=${addons[$i]} timeout 600 "$node" "$pkg/dist/cli/nova.js" bench \
       --suite "${SUITES:-resnet50,sd15,sdxl,vgg16,esrgan,densenet161}" --batch "${BATCHES:-1,32}" \
-      --algo "${ALGO:-auto}" --e2e-reps 5 --json "$out/${names[$i]}_r$r.json" > "$out/${names[$i]}_r$r.log" 2>&1 ||
+      --algo "${ALGO:-auto}" ${LAYERS:+--layer "$LAYERS"} --e2e-reps 5 --json "$out/${names[$i]}_r$r.json" > "$out/${names[$i]}_r$r.log" 2>&1 ||
       echo "${names[$i]} round $r FAILED: see $out/${names[$i]}_r$r.log"
     echo "${names[$i]} round $r: $((SECONDS - t0)) s"
   done
