@@ -361,13 +361,17 @@ hipError_t launch_fused(const wino::Params& params, const DeviceFacts& facts, hi
         const int forced = forced_tile_order.load(std::memory_order_relaxed);
         // Images of at most 4 × 4 tiles (ResNet-50's 7², SD1.5's 8²), which a rectangle of one image overhangs by
         // half, two to a block where rectangles have rounds: as many blocks as consecutive tiles, the steps of
-        // rectangles.
+        // rectangles. Also on larger images where 4 × 4 squares of two images take fewer blocks than rectangles of
+        // one (tile columns 1–4 past a multiple of 8: 28 on ResNet-50 64×56 and VGG-16 256×56, 784 blocks against
+        // 896 at batch 32, forced −12 % on an H100, operands cold, bench/NOTES.md v38).
         using ImagePairs = RectanglesOf<Cfg, kRectangleRows<Cfg>, 2>;
         if constexpr (ImagePairs::kRoundSteps > 1) {
           const bool small_images = params.n > 1 && params.tiles_h <= ImagePairs::kRegionRows &&
                                     params.tiles_w <= ImagePairs::kRegionCols;
+          const bool fewer_blocks =
+              params.n > 1 && wino::tile_blocks<ImagePairs>(params) < wino::tile_blocks<Rectangles>(params);
           const bool by_rule = forced == 0 || forced == 4;  // forcing 2 × 16 leaves small images to this rule
-          if (facts.sm90a && fits<ImagePairs>(facts) && (forced == 3 || (by_rule && small_images))) {
+          if (facts.sm90a && fits<ImagePairs>(facts) && (forced == 3 || (by_rule && (small_images || fewer_blocks)))) {
             const SplitPlans pairs = plan_launch<ImagePairs, true>(params, facts, rectangle_step_cost);
             if (forced == 3 || pairs.uniform.cost <= consecutive.uniform.cost)
               return launch_kernel<ImagePairs, true>(params, pairs.best, facts, stream);
