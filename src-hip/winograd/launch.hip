@@ -265,6 +265,7 @@ constexpr double kRoundRectangleStepCost = 0.6;
 template <class Cfg, int kRows, int kImages = 1, int kTiles = Cfg::kBlockTiles>
 using RectanglesOf = FusedConfig<Cfg::kM, Cfg::kBlockK, kTiles, Cfg::kWarps, Cfg::kCompensated, Cfg::kStageInput,
                                  Cfg::kFilterStages, Cfg::kBlocksPerSm, kRows, kImages>;
+thread_local WinoLaunchInfo last_launch;
 std::atomic<int> forced_tile_order{0};
 std::atomic<bool> overlap_disabled{false};
 std::atomic<bool> early_filter_disabled{false};
@@ -319,6 +320,10 @@ hipError_t launch_kernel(wino::Params params, const LaunchPlan& plan, const Devi
   // more than one wave they cost up to 2.7 % (H200, bench/NOTES.md v25).
   params.filter_settled = params.filter_settled && static_cast<int64_t>(grid.x) * grid.y * grid.z <= resident;
   const bool overlap = facts.sm90a && !overlap_disabled.load(std::memory_order_relaxed);
+  last_launch = WinoLaunchInfo{Cfg::kM,           Cfg::kBlockTiles,   Cfg::kBlockK,
+                               Cfg::kRegionRows,  Cfg::kRegionCols,   Cfg::kRegionImages,
+                               plan.c_split,      plan.unsplit_rows,  persistent,
+                               static_cast<long long>(grid.x) * grid.y * grid.z};
   const auto launch = [&](auto kernel) {
     return launch_kernel_ex(kernel, grid, dim3(Cfg::kThreads), Cfg::kSharedBytes, stream,
                             static_cast<unsigned>(params.c_split), overlap, params, input_map);
@@ -497,6 +502,8 @@ void wino_disable_persistent(bool disabled) { persistent_disabled.store(disabled
 void wino_force_f2_block(int channels) { forced_f2_block.store(channels == 32 || channels == 64 ? channels : 0); }
 
 void wino_force_shared_limit(int bytes) { forced_shared_limit.store(bytes > 0 ? bytes : 0); }
+
+const WinoLaunchInfo& wino_last_launch() { return last_launch; }
 
 const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) {
   if (const char* reason = wino::can_implement(shape, m, compensated)) return reason;

@@ -71,6 +71,17 @@ void wino_disable_early_filter(bool disabled);
 // For benchmarks, process-wide: when `disabled`, later fused launches never run as one wave of persistent blocks.
 void wino_disable_persistent(bool disabled);
 
+// What the calling thread's last fused launch ran, as the launch rules chose it (for benchmarks and tests: kernel_test's
+// split sweep prints it beside the launcher's time).
+struct WinoLaunchInfo {
+  int m = 0, block_tiles = 0, block_k = 0;
+  int region_rows = 0, region_cols = 0, region_images = 0;  // a block's rectangle of tiles; 0 rows: consecutive tiles
+  int c_split = 1, unsplit_rows = 0;  // blocks per cluster sharing a block tile's channels; k-block rows not split
+  bool persistent = false;            // one wave of blocks, each taking block tiles in turn
+  long long grid_blocks = 0;
+};
+const WinoLaunchInfo& wino_last_launch();
+
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be
 // checked on a larger one; 0 restores the device's limit.

@@ -324,6 +324,20 @@ class TimingSets {
   std::unique_ptr<DeviceBuffer> bias_;
 };
 
+// A fused launch as the launcher chose it, e.g. "F2: 32 tiles 4x4 x2 images, k 64, split 1, persistent, 132 blocks".
+std::string describe(const nova::WinoLaunchInfo& ran) {
+  std::string tiles = " consecutive";
+  if (ran.region_rows > 0) {
+    tiles = " " + std::to_string(ran.region_rows) + "x" + std::to_string(ran.region_cols);
+    if (ran.region_images > 1) tiles += " x" + std::to_string(ran.region_images) + " images";
+  }
+  std::string split = ", split " + std::to_string(ran.c_split);
+  if (ran.c_split > 1 && ran.unsplit_rows > 0) split += " (" + std::to_string(ran.unsplit_rows) + " rows unsplit)";
+  return "F" + std::to_string(ran.m) + ": " + std::to_string(ran.block_tiles) + " tiles" + tiles + ", k " +
+         std::to_string(ran.block_k) + split + (ran.persistent ? ", persistent, " : ", ") +
+         std::to_string(ran.grid_blocks) + " blocks";
+}
+
 // layer_filter: only the timing rows whose name contains it (all when empty).
 void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rng, const std::string& layer_filter) {
   const Layer layers[] = {
@@ -390,6 +404,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
     if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
     const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
     std::printf("%-18s %3d", L.name, L.n);
+    std::string chosen;  // what the launcher ran in each tile size's last column
     for (const int m : tiles) {
       TimingSets sets(s, m, rng);
       for (const int split : {1, 2, 4, 8, 0}) {
@@ -403,9 +418,10 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
         std::printf(" %6.1f", us);
         std::fflush(stdout);
       }
+      chosen += "  " + describe(nova::wino_last_launch());
     }
     nova::wino_force_c_split(0);
-    std::printf("\n");
+    std::printf("%s\n", chosen.c_str());
   }
 }
 
