@@ -1,9 +1,9 @@
 // Standalone device test and timing driver for the GPU kernels (no Node): every algorithm against a float64 CPU
 // reference on fresh N(0,1) data, poisoned outputs, NaN/Inf propagation, layout conversion; then a timing table.
 // Build: see test/kernels/build.sh.
-// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6[,sweep] [--layer NAME]] [--tile-order 1..5]
+// Run: kernel_test [--bench [--no-sweep]] [--seed N] [--timing-only F2,F6[,sweep] [--layer A,B]] [--tile-order 1..5]
 //                  [--no-overlap] [--split 1..8 [--mixed]] [--f2-block 32|64] [--no-early-filter] [--no-persistent]
-//                  [--profile M [--profile-shape N,C,HW,K]] [--host-timing [--layer NAME]]
+//                  [--profile M [--profile-shape N,C,HW,K]] [--host-timing [--layer A,B]]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -338,7 +338,20 @@ std::string describe(const nova::WinoLaunchInfo& ran) {
          std::to_string(ran.grid_blocks) + " blocks";
 }
 
-// layer_filter: only the timing rows whose name contains it (all when empty).
+// Whether a timing row is wanted: `filter` empty, or one of its comma-separated parts within "<name> N<batch>"
+// (e.g. "x56", "640x32 N32").
+bool wanted(const char* name, int n, const std::string& filter) {
+  if (filter.empty()) return true;
+  const std::string key = std::string(name) + " N" + std::to_string(n);
+  for (size_t start = 0; start <= filter.size();) {
+    const size_t end = std::min(filter.find(',', start), filter.size());
+    if (end > start && key.find(filter.substr(start, end - start)) != std::string::npos) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// layer_filter: only the timing rows it wants (wanted()).
 void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rng, const std::string& layer_filter) {
   const Layer layers[] = {
       {"resnet50 64x56", 1, 64, 56, 64},     {"resnet50 128x28", 1, 128, 28, 128}, {"resnet50 256x14", 1, 256, 14, 256},
@@ -356,13 +369,16 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       {"esrgan 64-32x128", 1, 64, 128, 32},   {"esrgan 160-32x128", 1, 160, 128, 32},
       {"esrgan 192-64x128", 1, 192, 128, 64}, {"esrgan 64-64x128", 1, 64, 128, 64},
       {"sd15 1280x8", 1, 1280, 8, 1280},
+      // Batch-32 images of 14, 16 and 7 tile columns, where rectangles of 4 × 8 and 2 × 16 tiles fill differently.
+      {"resnet50 128x28", 32, 128, 28, 128}, {"sdxl 1280x32", 32, 1280, 32, 1280},
+      {"vgg16 512x28", 32, 512, 28, 512},    {"vgg16 512x14", 32, 512, 14, 512},
   };
   std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, operands rotated over >= 3x L2)\n"
               "%-18s %3s", "layer", "N");
   for (const auto& v : variants) std::printf(" %10s", v.name.c_str());
   std::printf(" %10s %9s\n", "filterF6", "rotatedMB");
   for (const auto& L : layers) {
-    if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
+    if (!wanted(L.name, L.n, layer_filter)) continue;
     const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
     std::printf("%-18s %3d", L.name, L.n);
     size_t rotated = 0;
@@ -401,7 +417,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
     for (const char* split : {"s1", "s2", "s4", "s8", "auto"}) std::printf(" %6s", (std::string("F") + char('0' + m) + split).c_str());
   std::printf("\n");
   for (const auto& L : layers) {
-    if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
+    if (!wanted(L.name, L.n, layer_filter)) continue;
     const ConvShape s = nova::make_conv_shape(L.n, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
     std::printf("%-18s %3d", L.name, L.n);
     std::string chosen;  // what the launcher ran in each tile size's last column
@@ -461,7 +477,7 @@ void host_timing(std::mt19937_64& rng, const std::string& layer_filter) {
   std::printf("%-20s %9.1f %9.1f %9s\n", "1-element conversion", rounds(floor_call, 100, false),
               rounds(floor_call, 100, true), "-");
   for (const Layer& L : layers) {
-    if (std::string(L.name).find(layer_filter) == std::string::npos) continue;
+    if (!wanted(L.name, 1, layer_filter)) continue;
     const ConvShape s = nova::make_conv_shape(1, L.c, L.hw, L.hw, L.k, 3, 3, 1, 1);
     DeviceBuffer x(static_cast<size_t>(s.h) * s.w * s.c * 2), f(static_cast<size_t>(s.k) * 9 * s.c * 2);
     DeviceBuffer y(static_cast<size_t>(s.out_h) * s.out_w * s.k * 2), bias(s.k * 2), u(nova::wino_filter_bytes(s, 2, false));
