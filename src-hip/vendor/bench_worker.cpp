@@ -361,6 +361,8 @@ private:
             }
             return {};
         });
+        // What the launch rules chose, read on the thread that launched (their record is per thread).
+        if (t.m != 0 && r.ok) r.algorithm += "; " + wino_describe(wino_last_launch());
     }
 
     // `calls` calls (argument sets 0, 1, …) captured and instantiated as one graph into `exec`; empty, or why not.

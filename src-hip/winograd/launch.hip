@@ -505,6 +505,20 @@ void wino_force_shared_limit(int bytes) { forced_shared_limit.store(bytes > 0 ? 
 
 const WinoLaunchInfo& wino_last_launch() { return last_launch; }
 
+std::string wino_describe(const WinoLaunchInfo& launch) {
+  std::string tiles = " consecutive";
+  if (launch.region_rows > 0) {
+    tiles = " " + std::to_string(launch.region_rows) + "x" + std::to_string(launch.region_cols);
+    if (launch.region_images > 1) tiles += " x" + std::to_string(launch.region_images) + " images";
+  }
+  std::string split = ", split " + std::to_string(launch.c_split);
+  if (launch.c_split > 1 && launch.unsplit_rows > 0)
+    split += " (" + std::to_string(launch.unsplit_rows) + " rows unsplit)";
+  return "F" + std::to_string(launch.m) + ": " + std::to_string(launch.block_tiles) + " tiles" + tiles + ", k " +
+         std::to_string(launch.block_k) + split + (launch.persistent ? ", persistent, " : ", ") +
+         std::to_string(launch.grid_blocks) + " blocks";
+}
+
 const char* wino_can_implement(const ConvShape& shape, int m, bool compensated) {
   if (const char* reason = wino::can_implement(shape, m, compensated)) return reason;
   DeviceFacts facts;

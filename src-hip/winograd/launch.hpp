@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "../direct/launch.hpp"
 
@@ -72,7 +73,7 @@ void wino_disable_early_filter(bool disabled);
 void wino_disable_persistent(bool disabled);
 
 // What the calling thread's last fused launch ran, as the launch rules chose it (for benchmarks and tests: kernel_test's
-// split sweep prints it beside the launcher's time).
+// split sweep prints it beside the launcher's time; the bench's rows carry it in their path).
 struct WinoLaunchInfo {
   int m = 0, block_tiles = 0, block_k = 0;
   int region_rows = 0, region_cols = 0, region_images = 0;  // a block's rectangle of tiles; 0 rows: consecutive tiles
@@ -81,6 +82,8 @@ struct WinoLaunchInfo {
   long long grid_blocks = 0;
 };
 const WinoLaunchInfo& wino_last_launch();
+// In words, e.g. "F2: 32 tiles 4x4 x2 images, k 64, split 1, persistent, 132 blocks".
+std::string wino_describe(const WinoLaunchInfo& launch);
 
 // For tests, process-wide: below the device's own limit, the launchers and wino_can_implement act as if a block could
 // use only `bytes` of shared memory (A100: 166912, sm_86/89: 101376), so the tile choice for smaller devices can be

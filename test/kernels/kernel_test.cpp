@@ -324,20 +324,6 @@ class TimingSets {
   std::unique_ptr<DeviceBuffer> bias_;
 };
 
-// A fused launch as the launcher chose it, e.g. "F2: 32 tiles 4x4 x2 images, k 64, split 1, persistent, 132 blocks".
-std::string describe(const nova::WinoLaunchInfo& ran) {
-  std::string tiles = " consecutive";
-  if (ran.region_rows > 0) {
-    tiles = " " + std::to_string(ran.region_rows) + "x" + std::to_string(ran.region_cols);
-    if (ran.region_images > 1) tiles += " x" + std::to_string(ran.region_images) + " images";
-  }
-  std::string split = ", split " + std::to_string(ran.c_split);
-  if (ran.c_split > 1 && ran.unsplit_rows > 0) split += " (" + std::to_string(ran.unsplit_rows) + " rows unsplit)";
-  return "F" + std::to_string(ran.m) + ": " + std::to_string(ran.block_tiles) + " tiles" + tiles + ", k " +
-         std::to_string(ran.block_k) + split + (ran.persistent ? ", persistent, " : ", ") +
-         std::to_string(ran.grid_blocks) + " blocks";
-}
-
 // Whether a timing row is wanted: `filter` empty, or one of its comma-separated parts within "<name> N<batch>"
 // (e.g. "x56", "640x32 N32").
 bool wanted(const char* name, int n, const std::string& filter) {
@@ -434,7 +420,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
         std::printf(" %6.1f", us);
         std::fflush(stdout);
       }
-      chosen += "  " + describe(nova::wino_last_launch());
+      chosen += "  " + nova::wino_describe(nova::wino_last_launch());
     }
     nova::wino_force_c_split(0);
     std::printf("%s\n", chosen.c_str());
