@@ -29,7 +29,8 @@ for r in $(seq 1 "$rounds"); do
     t0=$SECONDS
     NOVA_GPU_ADDON=${addons[$i]} timeout 600 "$node" "$pkg/dist/cli/nova.js" bench \
       --suite "${SUITES:-resnet50,sd15,sdxl,vgg16,esrgan,densenet161}" --batch "${BATCHES:-1,32}" \
-      --algo "${ALGO:-auto}" ${LAYERS:+--layer "$LAYERS"} --e2e-reps 5 --json "$out/${names[$i]}_r$r.json" > "$out/${names[$i]}_r$r.log" 2>&1 ||
+      --algo "${ALGO:-auto}" ${LAYERS:+--layer "$LAYERS"} --e2e-reps 5 --json "$out/${names[$i]}_r$r.json" \
+      > "$out/${names[$i]}_r$r.log" 2>&1 ||
       echo "${names[$i]} round $r FAILED: see $out/${names[$i]}_r$r.log"
     echo "${names[$i]} round $r: $((SECONDS - t0)) s"
   done

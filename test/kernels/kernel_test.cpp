@@ -277,17 +277,17 @@ float time_us(Launch&& launch, int sets, int reps) {
   return median(times);
 }
 
-// The operands of the timing tables: input, filter (prepared for F(m,3), raw for the direct kernel) and output in
-// enough sets to total 3× L2, as the bench rotates them (bench/README.md), so that a timed launch reads its operands
-// from device memory as a network's layer does. Until the twenty-sixth session the tables rotated 4 inputs over one
+// The operands of the timing tables: input, filter (prepared for F(m,3), compensated or not; raw for the direct
+// kernel) and output in enough sets to total 3× L2, as the bench rotates them (bench/README.md), so that a timed
+// launch reads its operands from device memory as a network's layer does. Until the twenty-sixth session the tables rotated 4 inputs over one
 // filter, and a batch-1 layer's operands stayed in L2.
 class TimingSets {
  public:
-  TimingSets(const ConvShape& s, int m, std::mt19937_64& rng) {
+  TimingSets(const ConvShape& s, int m, bool compensated, std::mt19937_64& rng) {
     const size_t x_bytes = static_cast<size_t>(s.n) * s.h * s.w * s.c * 2;
     const size_t y_bytes = static_cast<size_t>(s.n) * s.out_h * s.out_w * s.k * 2;
     const size_t f_bytes = static_cast<size_t>(s.k) * 9 * s.c * 2;
-    const size_t filter_bytes = m != 0 ? nova::wino_filter_bytes(s, m, false) : f_bytes;
+    const size_t filter_bytes = m != 0 ? nova::wino_filter_bytes(s, m, compensated) : f_bytes;
     int l2 = 0;
     NOVA_HIP_CHECK(hipDeviceGetAttribute(&l2, hipDeviceAttributeL2CacheSize, 0));
     const size_t set_bytes = x_bytes + y_bytes + filter_bytes;
@@ -302,7 +302,7 @@ class TimingSets {
       y_.push_back(std::make_unique<DeviceBuffer>(y_bytes));
       filter_.push_back(std::make_unique<DeviceBuffer>(filter_bytes));
       if (m != 0)
-        NOVA_HIP_CHECK(nova::wino_prepare_filter(raw.ptr, filter_.back()->ptr, s, m, false, nullptr));
+        NOVA_HIP_CHECK(nova::wino_prepare_filter(raw.ptr, filter_.back()->ptr, s, m, compensated, nullptr));
       else
         NOVA_HIP_CHECK(hipMemcpy(filter_.back()->ptr, raw.ptr, f_bytes, hipMemcpyDeviceToDevice));
     }
@@ -369,7 +369,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
     std::printf("%-18s %3d", L.name, L.n);
     size_t rotated = 0;
     for (const auto& v : variants) {
-      TimingSets sets(s, v.m, rng);
+      TimingSets sets(s, v.m, v.compensated, rng);
       rotated = std::max(rotated, sets.bytes());
       const float us = time_us(
           [&](int i) {
@@ -408,7 +408,7 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
     std::printf("%-18s %3d", L.name, L.n);
     std::string chosen;  // what the launcher ran in each tile size's last column
     for (const int m : tiles) {
-      TimingSets sets(s, m, rng);
+      TimingSets sets(s, m, false, rng);
       for (const int split : {1, 2, 4, 8, 0}) {
         nova::wino_force_c_split(split);
         const float us = time_us(
