@@ -29,23 +29,23 @@ for r in $(seq 1 "$rounds"); do
     t0=$SECONDS
     NOVA_GPU_ADDON=${addons[$i]} timeout 600 "$node" "$pkg/dist/cli/nova.js" bench \
       --suite "${SUITES:-resnet50,sd15,sdxl,vgg16,esrgan,densenet161}" --batch "${BATCHES:-1,32}" \
-      --algo "${ALGO:-auto}" ${LAYERS:+--layer "$LAYERS"} --e2e-reps 5 --json "$out/${names[$i]}_r$r.json" \
+      --algo "${ALGO:-auto}" ${LAYERS:+--layer "$LAYERS"} --e2e-reps 5 --json "$out/${names[$i]}_r$r.json.gz" \
       > "$out/${names[$i]}_r$r.log" 2>&1 ||
       echo "${names[$i]} round $r FAILED: see $out/${names[$i]}_r$r.log"
     echo "${names[$i]} round $r: $((SECONDS - t0)) s"
   done
 done
 python3 - "$out" "$rounds" "${ALGO:-auto}" "${names[@]}" <<'PY' | tee "$out/ab.txt"
-import json, math, sys
+import gzip, json, math, sys
 out, rounds, algo, names = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')[0], sys.argv[4:]
 def load(path):
     try:
-        rows = json.load(open(path))['rows']
+        rows = json.load(gzip.open(path, 'rt'))['rows']
     except (OSError, ValueError, KeyError) as e:
         print(f'cannot read {path}: {e}')
         return {}
     return {(r['suite'], r['layer'], r['batch']): r for r in rows if r['status'] == 'ok' and r['algo'] == algo}
-runs = {n: [load(f'{out}/{n}_r{r}.json') for r in range(1, rounds + 1)] for n in names}
+runs = {n: [load(f'{out}/{n}_r{r}.json.gz') for r in range(1, rounds + 1)] for n in names}
 def median(values):
     v = sorted(values)
     return float('nan') if not v else v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2

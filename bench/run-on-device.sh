@@ -7,7 +7,7 @@
 #
 # Expects, carried with the working tree (git-ignored): dist/ (npx tsc), .carry/bench/node.xz (xz of a standalone
 # node binary) and .carry/bench/nova_gpu.node (the addon built with nvcc for sm_90a). NOVA_GIT_COMMIT names the
-# commit the tree was built from (the device copy has no .git). Writes into $OUT (or ./bench-out): <name>.json,
+# commit the tree was built from (the device copy has no .git). Writes into $OUT (or ./bench-out): <name>.json.gz,
 # <name>.md, <name>.svg, <name>-peer.json, bench.log, peer.log. Within budget_s (default 480) seconds: suites
 # not started by then are skipped and say so; the merged report is rewritten after every suite, so a kill at the
 # command's limit still leaves everything measured so far.
@@ -33,7 +33,7 @@ merge() {  # ours so far (+ the peer when there) → $out/<name>.{json,md,svg}
   [ ${#jsons[@]} -gt 0 ] || return 0
   local peer=()
   [ -s "$out/$name-peer.json" ] && peer=(--peer "$out/$name-peer.json")
-  "$node" "$pkg/dist/cli/nova.js" bench --from "$(IFS=,; echo "${jsons[*]}")" "${peer[@]}" --json "$out/$name.json" \
+  "$node" "$pkg/dist/cli/nova.js" bench --from "$(IFS=,; echo "${jsons[*]}")" "${peer[@]}" --json "$out/$name.json.gz" \
     --md "$out/$name.md" --svg "$out/$name.svg" >>"$out/bench.log" 2>&1
 }
 

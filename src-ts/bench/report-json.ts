@@ -2,7 +2,8 @@
  * The JSON report: `{ header, rows }` (schema 'nova-bench/1', documented in bench/README.md). `validateReport`
  * checks a parsed document field by field, so consumers and our tests can trust its shape.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 import type { BenchReport } from './types.js';
 
@@ -130,8 +131,19 @@ export function reportJson(report: BenchReport): string {
   return `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
 }
 
+// A path ending in .gz is gzip-compressed (a full run's report is ~0.9 MB of JSON and ~55 KB gzipped; the committed
+// runs in bench/results/ are kept gzipped so that the tree still fits beside what a device call carries).
+const isGzipPath = (path: string) => path.endsWith('.gz');
+
 export function writeJson(report: BenchReport, path: string): void {
-  writeFileSync(path, reportJson(report));
+  const text = reportJson(report);
+  writeFileSync(path, isGzipPath(path) ? gzipSync(text, { level: 9 }) : text);
+}
+
+/** The parsed JSON document at `path` (gunzipped first where the path ends in .gz). */
+export function readJsonFile(path: string): unknown {
+  const bytes = readFileSync(path);
+  return JSON.parse((isGzipPath(path) ? gunzipSync(bytes) : bytes).toString('utf8'));
 }
 
 /**

@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 import benchCommand from '../../src-ts/cli/commands/bench.js';
@@ -40,6 +41,18 @@ describe('nova bench (CLI)', () => {
     expect(doc.rows.find((r: { suite: string }) => r.suite === 'sdxl').peer_torch_graph_us).toBe(49);
     expect(readFileSync(files[1]!, 'utf8')).toContain('## sdxl · batch 1');
     expect(readFileSync(files[2]!, 'utf8')).toContain('<svg');
+  });
+
+  it('writes and reads gzipped reports where the file name ends in .gz', async () => {
+    const a = await bench({ suites: ['resnet50'], layers: ['256x14'], batches: [1], progress: false, native: null });
+    writeFileSync(join(dir, 'g.json'), reportJson(a));
+    const gz = join(dir, 'g.json.gz');
+    await runCli(['--from', join(dir, 'g.json'), '--json', gz]);
+    const bytes = readFileSync(gz);
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    expect(JSON.parse(gunzipSync(bytes).toString('utf8'))).toEqual(JSON.parse(reportJson(a)));
+    const { out } = await runCli(['--from', gz]);
+    expect(out.join('\n')).toContain('## resnet50 · batch 1');
   });
 
   it('prints markdown on stdout when no output file is named', async () => {

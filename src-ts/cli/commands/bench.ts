@@ -3,12 +3,10 @@
  * progress bar on stderr and JSON / markdown / SVG reports. `--from` re-renders (and merges the PyTorch peer into)
  * a saved JSON report without running anything.
  */
-import { readFileSync } from 'node:fs';
-
 import { bench } from '../../bench/run.js';
 import { mergePeer, type PeerReport } from '../../bench/peer.js';
 import { progressLine } from '../../bench/progress.js';
-import { concatReports, validateReport, writeJson } from '../../bench/report-json.js';
+import { concatReports, readJsonFile, validateReport, writeJson } from '../../bench/report-json.js';
 import { reportMarkdown, writeMarkdown } from '../../bench/report-markdown.js';
 import { writeSvg } from '../../bench/report-svg.js';
 import { summarize } from '../../bench/summary.js';
@@ -42,11 +40,11 @@ const benchCommand: Command = {
     samples: { type: 'int', min: 1, max: 1 << 20, description: 'output positions checked against float64', default: 4096 },
     seed: { type: 'int', min: 0, max: 2 ** 31 - 1, description: 'data seed', default: 1 },
     'e2e-reps': { type: 'int', min: 0, max: 100000, description: 'repetitions of the timed Node call (0: skip)', default: 50 },
-    json: { type: 'string', placeholder: '<file>', description: 'write the JSON report (schema: bench/README.md)' },
+    json: { type: 'string', placeholder: '<file>', description: 'write the JSON report (schema: bench/README.md; gzipped if <file> ends in .gz)' },
     md: { type: 'string', placeholder: '<file>', description: 'write the markdown report' },
     svg: { type: 'string', placeholder: '<file>', description: 'write the SVG speedup chart' },
     peer: { type: 'string', placeholder: '<file>', description: 'merge a PyTorch peer report (bench/peer_torch.py --json)' },
-    from: { type: 'string', placeholder: '<a.json,b.json>', description: 'render saved JSON reports (concatenated) instead of running' },
+    from: { type: 'string', placeholder: '<a.json,b.json>', description: 'render saved JSON reports (concatenated; .gz read gzipped) instead of running' },
     progress: { type: 'boolean', description: 'progress bar on stderr', default: true },
   },
   details: [
@@ -63,7 +61,7 @@ const benchCommand: Command = {
     if (flags.from !== undefined) {
       report = concatReports(
         list('from', flags.from).map((file) => {
-          const doc: unknown = JSON.parse(readFileSync(file, 'utf8'));
+          const doc = readJsonFile(file);
           const errors = validateReport(doc);
           if (errors.length) throw new UsageError(`--from ${file} is not a nova-bench/1 report: ${errors.slice(0, 3).join('; ')}`);
           return doc as BenchReport;
@@ -99,7 +97,7 @@ const benchCommand: Command = {
         progress: flags.progress === false ? false : (e) => io.progress(progressLine(e)),
       });
     }
-    if (flags.peer !== undefined) report = mergePeer(report, JSON.parse(readFileSync(String(flags.peer), 'utf8')) as PeerReport);
+    if (flags.peer !== undefined) report = mergePeer(report, readJsonFile(String(flags.peer)) as PeerReport);
 
     const written: string[] = [];
     const writers = [
