@@ -8,7 +8,7 @@
 # Expects, carried with the working tree (git-ignored): dist/ (npx tsc), .carry/bench/node.xz (xz of a standalone
 # node binary) and .carry/bench/nova_gpu.node (the addon built with nvcc for sm_90a). NOVA_GIT_COMMIT names the
 # commit the tree was built from (the device copy has no .git). Writes into $OUT (or ./bench-out): <name>.json.gz,
-# <name>.md, <name>.svg, <name>-peer.json, bench.log, peer.log. Within budget_s (default 480) seconds: suites
+# <name>.md, <name>.svg, <name>-peer.json.gz, bench.log, peer.log. Within budget_s (default 480) seconds: suites
 # not started by then are skipped and say so; the merged report is rewritten after every suite, so a kill at the
 # command's limit still leaves everything measured so far.
 set -u -o pipefail
@@ -68,4 +68,5 @@ else
   echo "peer SKIPPED: no time left" | tee -a "$out/peer.log"
 fi
 merge
+[ -s "$out/$name-peer.json" ] && gzip -9nf "$out/$name-peer.json"  # committed runs keep their JSON gzipped
 [ -s "$out/$name.md" ] && sed -n '/^## Summary/,/^## [a-z]/p' "$out/$name.md" | head -30
