@@ -358,6 +358,9 @@ void bench(const std::vector<Variant>& variants, bool sweep, std::mt19937_64& rn
       // Batch-32 images of 14, 16 and 7 tile columns, where rectangles of 4 × 8 and 2 × 16 tiles fill differently.
       {"resnet50 128x28", 32, 128, 28, 128}, {"sdxl 1280x32", 32, 1280, 32, 1280},
       {"vgg16 512x28", 32, 512, 28, 512},    {"vgg16 512x14", 32, 512, 14, 512},
+      // Batch-32 layers of 4 and 8 channel steps, where a persistent block's epilogue weighs most.
+      {"esrgan 64-64x128", 32, 64, 128, 64}, {"vgg16 64x224", 32, 64, 224, 64},
+      {"vgg16 128x112", 32, 128, 112, 128},
   };
   std::printf("\nTIMING (µs per call: median of 25 x 20 back-to-back calls, events, operands rotated over >= 3x L2)\n"
               "%-18s %3s", "layer", "N");
