@@ -72,7 +72,9 @@ else
     echo "gpu-builds: $arch: $count mma.sync/wgmma instructions in the Winograd kernels' PTX"
   done
 fi
-# The wgmma microbenchmark that bench/NOTES.md quotes: compiled so it does not rot (run only on the device).
-nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -c bench/micro/wgmma_rate.cu -o "$objdir/wgmma_rate.o" 2>/dev/null ||
-  fail "bench/micro/wgmma_rate.cu does not compile"
+# The microbenchmarks that bench/NOTES.md quotes: compiled so they do not rot (run only on the device).
+for micro in bench/micro/*.cu; do
+  nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -c "$micro" -o "$objdir/$(basename "$micro" .cu).o" 2>/dev/null ||
+    fail "$micro does not compile"
+done
 echo "gpu-builds: OK (HIP gfx90a+gfx940 with MFMA, CUDA sm_90a+sm_80 with tensor-core MMA)"
