@@ -14,6 +14,11 @@ constexpr int kCopyBytes = 16 * 1024, kCopyBuffers = 4;  // bulk copies land pas
 constexpr int kSharedBytes = kAreaBytes + kCopyBuffers * kCopyBytes;
 
 __device__ __forceinline__ unsigned smem(const void* p) { return static_cast<unsigned>(__cvta_generic_to_shared(p)); }
+// Waits until the copy counted on `barrier` in phase `parity` has landed.
+__device__ __forceinline__ void wait_copy(const unsigned long long* barrier, unsigned parity) {
+  asm volatile("{\n.reg .pred done;\nwait:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n@!done bra wait;\n}\n"
+               ::"r"(smem(barrier)), "r"(parity) : "memory");
+}
 
 // kRead / kWrite: which warps (bit w of the mask) run LDS.128 / STS.128; kCopy: warp 0's lane 0 issues bulk copies
 // into four 16 KB buffers until every LSU warp has finished.
@@ -62,14 +67,12 @@ __global__ void __launch_bounds__(kThreads, 1) traffic(int iters, const uint4* s
     for (unsigned n = 0;; ++n) {
       const unsigned b = n % kCopyBuffers;
       if (n >= kCopyBuffers) {  // this buffer's previous copy has landed
-        asm volatile("{\n.reg .pred done;\nwait:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n@!done bra wait;\n}\n"
-                     ::"r"(smem(&barriers[b])), "r"((n / kCopyBuffers - 1) & 1) : "memory");
+        wait_copy(&barriers[b], (n / kCopyBuffers - 1) & 1);
         copied += kCopyBytes;
       }
       if (lsu_warps > 0 ? *static_cast<volatile int*>(&finished) == lsu_warps : n == 4u * iters) {
         for (unsigned m = n >= 3 ? n - 3 : 0; m < n; ++m) {  // the copies still in flight land before the block ends
-          asm volatile("{\n.reg .pred done;\nwait:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n@!done bra wait;\n}\n"
-                       ::"r"(smem(&barriers[m % kCopyBuffers])), "r"((m / kCopyBuffers) & 1) : "memory");
+          wait_copy(&barriers[m % kCopyBuffers], (m / kCopyBuffers) & 1);
           copied += kCopyBytes;
         }
         break;
